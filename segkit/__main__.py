@@ -1,0 +1,4 @@
+"""``python -m segkit`` runs the CLI."""
+from segkit.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""The Python API behind ``segkit.check`` and ``segkit.build``."""
+from __future__ import annotations
+
+from segkit.errors import InputError, SourceLoc
+from segkit.ir import Graph
+from segkit.report import Report, make_report
+from segkit.shapes import Shape
+from segkit.spec.resolve import Resolver
+from segkit.spec.schema import Spec, load_spec
+
+
+def parse_inputs(spec: Spec, input) -> dict[str, Shape]:
+    """``input`` as a Shape, "3x512x512", or a dict of those by input name."""
+    if input is None:
+        return {}
+    if not isinstance(input, dict):
+        if len(spec.inputs) != 1:
+            raise InputError(f"spec {spec.name!r} has inputs {', '.join(spec.inputs)}; give one size per input",
+                             SourceLoc("--input"), "e.g. --input rgb=3x352x352 --input depth=1x352x352")
+        input = {next(iter(spec.inputs)): input}
+    shapes = {}
+    for name, value in input.items():
+        if isinstance(value, Shape):
+            shapes[name] = value
+            continue
+        try:
+            shapes[name] = Shape.parse(value)
+        except ValueError as exc:
+            raise InputError(str(exc), SourceLoc("--input"), "sizes look like 3x512x512 (channels x H x W)") from None
+    return shapes
+
+
+def resolve(spec, input=None, registry=None, **params) -> Graph:
+    """Load and resolve ``spec`` (path, YAML text, registered name or Spec) into an
+    inferred graph."""
+    spec = load_spec(spec, registry)
+    return Resolver(registry).resolve(spec, params, parse_inputs(spec, input), SourceLoc("--set"))
+
+
+def check(spec, input=None, registry=None, **params) -> Report:
+    """Validate ``spec`` and infer every node, without torch; returns the per-node Report
+    (shapes, stride, receptive field, params, MACs, accepted input sizes)."""
+    graph = resolve(spec, input, registry, **params)
+    return make_report(graph, {name: m["shapes"]["out"] for name, m in graph.input_meta.items()})
+
+
+def build(spec, input=None, registry=None, **params):
+    """Compile ``spec`` into a ``torch.fx.GraphModule`` (a ``torch.nn.Module``)."""
+    from segkit.compile import compile_graph
+
+    return compile_graph(resolve(spec, input, registry, **params))

@@ -1,0 +1,15 @@
+"""Composite blocks of the literature, shipped as YAML sub-specs in this folder (and
+Python blocks where the spec language cannot say it), registered like any plugin's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from segkit.hookspecs import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def segkit_register_blocks(register):
+    for path in sorted(HERE.glob("*.yaml")):
+        register(path)

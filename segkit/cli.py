@@ -1,0 +1,169 @@
+"""The ``segkit`` command line (click). Thin: parse arguments, call the API, print.
+
+Every user error is a SegkitError, printed as ``file:line:col: error: ...`` with exit
+status 2 and no traceback (``--debug`` shows one).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from segkit.errors import InputError, SegkitError, SourceLoc
+
+EXIT_USER_ERROR = 2
+
+
+def parse_sets(items: tuple[str, ...]) -> dict:
+    """``--set k=v`` pairs; values are YAML scalars (``--set output_stride=8``)."""
+    from segkit.spec.loader import load_yaml
+
+    params = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise InputError(f"--set takes name=value, got {item!r}", SourceLoc("--set"))
+        value, _ = load_yaml(text or "null", f"--set {key}")
+        params[key] = value
+    return params
+
+
+def parse_input_option(values: tuple[str, ...]):
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out = {}
+    for item in values:
+        name, sep, size = item.partition("=")
+        if not sep:
+            raise InputError(f"with several --input, write name=CxHxW, got {item!r}", SourceLoc("--input"))
+        out[name.strip()] = size.strip()
+    return out
+
+
+def user_errors(fn):
+    """Turn SegkitErrors into a located message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        debug = kwargs.pop("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except SegkitError as exc:
+            if debug:
+                raise
+            click.echo(exc.format(), err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return click.option("--debug", is_flag=True, help="Show Python tracebacks.")(wrapper)
+
+
+spec_argument = click.argument("spec")
+input_option = click.option("--input", "inputs", multiple=True, metavar="CxHxW",
+                            help="Input size, e.g. 3x512x512 (name=CxHxW for several inputs).")
+set_option = click.option("--set", "sets", multiple=True, metavar="K=V", help="Override a spec param.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="segkit")
+def main():
+    """segkit: segmentation networks as YAML graph specs."""
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(width=max(120, Console().width))
+
+
+def _print_report(report, expand: bool) -> None:
+    from segkit.tables import report_table, summary_lines
+
+    console = _console()
+    for warning in report.warnings:
+        click.echo(warning.format(), err=True)
+    console.print(report_table(report, expand))
+    for line in summary_lines(report):
+        console.print(line, highlight=False)
+
+
+@main.command()
+@spec_argument
+@input_option
+@set_option
+@click.option("--expand", is_flag=True, help="One row per primitive node instead of per spec node.")
+@user_errors
+def check(spec, inputs, sets, expand):
+    """Validate SPEC and print its shape table (no torch needed)."""
+    import segkit
+
+    report = segkit.check(spec, parse_input_option(inputs), **parse_sets(sets))
+    _print_report(report, expand)
+
+
+@main.command()
+@spec_argument
+@input_option
+@set_option
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the compiled module's weights here.")
+@click.option("--code", is_flag=True, help="Print the generated forward code.")
+@click.option("--expand", is_flag=True, help="One row per primitive node instead of per spec node.")
+@user_errors
+def build(spec, inputs, sets, save, code, expand):
+    """Compile SPEC into a PyTorch module and print its summary."""
+    import segkit
+    from segkit.compile import compile_graph
+
+    params = parse_sets(sets)
+    report = segkit.check(spec, parse_input_option(inputs), **params)
+    model = compile_graph(report.graph)
+    _print_report(report, expand)
+    actual = sum(p.numel() for p in model.parameters())
+    click.echo(f"compiled: {type(model).__name__} with {actual:,} parameters")
+    if code:
+        click.echo(model.code)
+    if save:
+        from segkit.checkpoint import save_module
+
+        save_module(model, save, spec=report.graph.spec, params=report.graph.params)
+        click.echo(f"saved {save}")
+
+
+@main.command()
+@spec_argument
+@set_option
+@user_errors
+def resolve(spec, sets):
+    """Print SPEC after extends/params merging, with where each key came from."""
+    from segkit.resolve_print import render
+    from segkit.spec.resolve import evaluate_params
+    from segkit.spec.schema import load_spec
+
+    loaded = load_spec(spec)
+    values = evaluate_params(loaded, parse_sets(sets), SourceLoc("--set"))
+    click.echo(render(loaded, values))
+
+
+@main.command()
+@click.argument("name", required=False)
+@user_errors
+def blocks(name):
+    """List registered blocks, or document the params of block NAME."""
+    from segkit.registry import default_registry
+    from segkit.tables import block_doc_table, blocks_table
+
+    registry = default_registry()
+    console = _console()
+    if name is None:
+        console.print(blocks_table(registry))
+        return
+    block = registry.block(name, SourceLoc("<command line>"))
+    console.print(block_doc_table(name, block))
+    if block.doc:
+        console.print(block.doc, highlight=False)

@@ -1,0 +1,120 @@
+"""The torch-free inference pass: output shapes, output stride, receptive field,
+params and MACs of every node, from the blocks' shape rules.
+
+Stride and receptive field follow each block's ``Geometry``:
+jump_out = jump_in * jump, rf_out = rf_in + (kernel - 1) * min(jump_in, jump_out);
+multi-input nodes take the largest receptive field and the first input's jump.
+Results go to ``node.meta``: ``inference``, ``shapes`` and ``grids``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from segkit.errors import MismatchError, SegkitError, ShapeError
+from segkit.ir import Graph, Node, Value
+from segkit.shapes import Shape
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sample spacing (``jump``, the output stride) and receptive field per spatial dim;
+    ``rf`` is None when every output sees the whole input."""
+
+    jump: tuple[Fraction, ...]
+    rf: tuple[int, ...] | None
+
+    @classmethod
+    def identity(cls, rank: int) -> "Grid":
+        return cls((Fraction(1),) * rank, (1,) * rank)
+
+
+def describe_inputs(shapes: dict[str, Shape]) -> str:
+    if len(shapes) == 1:
+        return f"input {next(iter(shapes.values()))}"
+    return "inputs " + ", ".join(f"{k} {v}" for k, v in shapes.items())
+
+
+class Analysis:
+    """Shapes and grids of every value of a graph, filled node by node."""
+
+    def __init__(self, graph: Graph, input_shapes: dict[str, Shape]):
+        self.graph = graph
+        self.input_shapes = input_shapes
+        for name, shape in input_shapes.items():
+            graph.input_meta[name] = {"shapes": {"out": shape}, "grids": {"out": Grid.identity(shape.rank)}}
+
+    def meta(self, value: Value) -> dict:
+        node = self.graph.nodes.get(value.node)
+        return node.meta if node is not None else self.graph.input_meta[value.node]
+
+    def shape(self, value: Value) -> Shape:
+        return self.meta(value)["shapes"][value.output]
+
+    def grid(self, value: Value) -> Grid:
+        return self.meta(value)["grids"][value.output]
+
+    def run(self, node: Node) -> None:
+        """Infer one node whose inputs are already inferred."""
+        shapes = [self.shape(v) for v in node.inputs]
+        try:
+            inference = node.block.infer(node.params, *shapes)
+        except MismatchError as exc:
+            raise self.mismatch(node, shapes, exc) from None
+        except SegkitError as exc:
+            raise type(exc)(f"node {node.id!r} ({node.op}): {exc.message}", node.loc, exc.hint) from None
+        except Exception as exc:  # a bug in a block's rule; still report it where it happened
+            raise ShapeError(f"node {node.id!r} ({node.op}): shape rule failed: {type(exc).__name__}: {exc}",
+                             node.loc, f"inputs were {', '.join(map(str, shapes))}") from None
+        expected = tuple(node.block.output_names(node.params))
+        if tuple(inference.outputs) != expected:
+            raise ShapeError(f"node {node.id!r} ({node.op}): shape rule returned outputs "
+                             f"{list(inference.outputs)}, expected {list(expected)}", node.loc)
+        grid = self.next_grid(node, inference, shapes)
+        node.meta["inference"] = inference
+        node.meta["shapes"] = inference.outputs
+        node.meta["grids"] = {name: grid if s.rank == len(grid.jump) else None
+                              for name, s in inference.outputs.items()}
+
+    def next_grid(self, node: Node, inference, shapes) -> Grid:
+        out = inference.out
+        grids = [self.grid(v) for v in node.inputs]
+        grids = [g for g in grids if g is not None and len(g.jump) == out.rank]
+        if not grids:
+            return Grid.identity(out.rank)
+        jump_in = grids[0].jump
+        rf_in = None if any(g.rf is None for g in grids) else tuple(max(dims) for dims in zip(*(g.rf for g in grids)))
+        geo = inference.geometry
+        if geo.global_:
+            ratio = tuple(Fraction(a, b) for a, b in zip(shapes[0].spatial, out.spatial)) \
+                if shapes and shapes[0].rank == out.rank else (Fraction(1),) * out.rank
+            return Grid(tuple(j * r for j, r in zip(jump_in, ratio)), None)
+        if geo.like is not None:
+            like = self.grid(node.inputs[geo.like])
+            return Grid(like.jump, rf_in)
+        jump = geo.jump or (Fraction(1),) * out.rank
+        jump_out = tuple(a * b for a, b in zip(jump_in, jump))
+        if rf_in is None or geo.kernel is None:
+            return Grid(jump_out, rf_in)
+        rf = tuple(int(r + (k - 1) * min(a, b)) for r, k, a, b in zip(rf_in, geo.kernel, jump_in, jump_out))
+        return Grid(jump_out, rf)
+
+    def mismatch(self, node: Node, shapes, exc: MismatchError) -> ShapeError:
+        i, j = exc.pair
+        names = node.meta.get("from_names") or [str(v) for v in node.inputs]
+        name_i = names[i] if i < len(names) else str(node.inputs[i])
+        name_j = names[j] if j < len(names) else str(node.inputs[j])
+        message = (f"node {node.id!r} ({node.op}): {exc.message}:\n"
+                   f"  {name_i!r} gives {shapes[i]} but {name_j!r} gives {shapes[j]} "
+                   f"for {describe_inputs(self.input_shapes)}")
+        error = ShapeError(message, node.loc, exc.hint)
+        error.spatial = True
+        return error
+
+
+def infer(graph: Graph, input_shapes: dict[str, Shape]) -> Graph:
+    """Run the inference pass over ``graph`` for the given input shapes."""
+    analysis = Analysis(graph, input_shapes)
+    for node in graph.nodes.values():
+        analysis.run(node)
+    return graph

@@ -1,0 +1,131 @@
+"""The graph IR: a flat DAG of block calls produced by resolving a spec.
+
+Node kinds: every ``Node`` calls one Python block (a primitive op or a Python
+block from a plugin); composite (YAML) blocks are expanded into their nodes, whose
+ids are dotted paths (``rf4.crp.stage1.conv``), so module and ``state_dict`` names read
+like the spec. ``Value`` names one output of a node or a graph input.
+Analysis results live in ``node.meta``: ``inference`` (the block's Inference),
+``shapes`` (output name -> Shape), ``stride`` and ``rf`` (per spatial dim).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from segkit.errors import GraphError, SourceLoc
+from segkit.spec.schema import InputDecl
+
+
+@dataclass(frozen=True)
+class Value:
+    """One output of a node (``node``, ``output``), or a graph input (output "out")."""
+
+    node: str
+    output: str = "out"
+
+    def __str__(self) -> str:
+        return self.node if self.output == "out" else f"{self.node}.{self.output}"
+
+
+@dataclass
+class Node:
+    """One block call. ``group`` is the id of the top-level spec node it came from;
+    ``trace`` lists the call sites of the composite blocks it is nested in."""
+
+    id: str
+    block: Any
+    params: Any
+    inputs: list[Value]
+    loc: SourceLoc
+    group: str
+    trace: tuple = ()
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def op(self) -> str:
+        return self.block.name
+
+
+@dataclass
+class Group:
+    """A top-level spec node: the block it calls, where, and the values it produces."""
+
+    block: str
+    loc: SourceLoc
+    outputs: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass
+class Warning_:
+    message: str
+    loc: SourceLoc
+
+    def format(self) -> str:
+        return f"{self.loc}: warning: {self.message}"
+
+
+@dataclass
+class Graph:
+    """A resolved spec: inputs, nodes in topological order, named outputs.
+
+    ``groups`` maps each top-level node id to its Group, for reports that collapse
+    composite blocks.
+    """
+
+    name: str
+    inputs: dict[str, InputDecl]
+    nodes: dict[str, Node] = field(default_factory=dict)
+    outputs: dict[str, Value] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    warnings: list[Warning_] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    spec: Any = None
+    input_meta: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, node: Node) -> None:
+        if node.id in self.nodes or node.id in self.inputs:
+            raise GraphError(f"duplicate node id {node.id!r}", node.loc)
+        self.nodes[node.id] = node
+
+    def producers(self, value: Value) -> Node | None:
+        return self.nodes.get(value.node)
+
+    def consumers(self) -> dict[str, list[str]]:
+        users: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            for value in node.inputs:
+                users.setdefault(value.node, []).append(node.id)
+        return users
+
+
+def lint(graph: Graph) -> None:
+    """Structural checks on a resolved graph; prunes and warns about unused nodes.
+
+    Dangling references, cycles and duplicate ids are caught while resolving (where the
+    YAML location is at hand); here: outputs must exist, and nodes that feed no output
+    are removed with a warning naming them.
+    """
+    if not graph.outputs:
+        raise GraphError(f"spec {graph.name!r} declares no outputs",
+                         graph.spec.loc("outputs") if graph.spec else SourceLoc(),
+                         "add e.g. outputs: {out: logits}")
+    live: set[str] = set()
+    stack = [v.node for v in graph.outputs.values()]
+    while stack:
+        node_id = stack.pop()
+        if node_id in live or node_id not in graph.nodes:
+            continue
+        live.add(node_id)
+        stack.extend(v.node for v in graph.nodes[node_id].inputs)
+    dead_groups = {}
+    for node_id in list(graph.nodes):
+        if node_id not in live:
+            node = graph.nodes.pop(node_id)
+            dead_groups.setdefault(node.group, node)
+    live_groups = {n.group for n in graph.nodes.values()}
+    for group, node in dead_groups.items():
+        if group not in live_groups:
+            info = graph.groups.get(group, Group(node.op, node.loc))
+            graph.warnings.append(Warning_(f"node {group!r} ({info.block}) is not used by any output; "
+                                           "it is left out", info.loc))
+            graph.groups.pop(group, None)

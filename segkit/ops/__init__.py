@@ -1,0 +1,1 @@
+"""Primitive ops: Python blocks with exact shape rules, one file per family."""

@@ -1,0 +1,78 @@
+"""Runtime functions that compiled graphs call inline for stateless blocks.
+
+Only imported when a graph is compiled (this module imports torch). Inputs come in the
+node's order: its ``from`` list, then the nodes named by reference params.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def concat(*xs: torch.Tensor) -> torch.Tensor:
+    """Concatenate along channels."""
+    return torch.cat(xs, dim=1)
+
+
+def add(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
+    """Elementwise sum (broadcasting)."""
+    for y in others:
+        x = x + y
+    return x
+
+
+def mul(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
+    """Elementwise product (broadcasting)."""
+    for y in others:
+        x = x * y
+    return x
+
+
+def resize(x: torch.Tensor, like: torch.Tensor | None = None, *, scale=None, size=None, mode: str = "auto",
+           align_corners: bool | None = None) -> torch.Tensor:
+    """Interpolate ``x`` by ``scale``, to ``size``, or to ``like``'s spatial size;
+    ``mode="auto"`` is linear, bilinear or trilinear by rank."""
+    if mode == "auto":
+        mode = ("linear", "bilinear", "trilinear")[x.dim() - 3]
+    if like is not None:
+        size = like.shape[2:]
+    return F.interpolate(x, size=size, scale_factor=scale, mode=mode, align_corners=align_corners)
+
+
+def unpool(x: torch.Tensor, indices: torch.Tensor, source: torch.Tensor, *, kernel, stride,
+           padding=0) -> torch.Tensor:
+    """Max-unpool ``x`` to the spatial size of ``source``, the pool's input."""
+    fn = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[x.dim() - 3]
+    return fn(x, indices, kernel, stride, padding, output_size=source.shape[2:])
+
+
+def split(x: torch.Tensor, *, sizes: list[int]) -> tuple[torch.Tensor, ...]:
+    """Split along channels into parts of ``sizes`` channels."""
+    return tuple(torch.split(x, sizes, dim=1))
+
+
+def chunk(x: torch.Tensor, *, parts: int) -> tuple[torch.Tensor, ...]:
+    """Split along channels into ``parts`` equal parts."""
+    return tuple(torch.chunk(x, parts, dim=1))
+
+
+def channel_slice(x: torch.Tensor, *, start: int, stop: int | None) -> torch.Tensor:
+    """Channels ``start:stop``."""
+    return x[:, start:stop]
+
+
+def pad_channels(x: torch.Tensor, *, out: int) -> torch.Tensor:
+    """Append zero channels up to ``out`` channels."""
+    zeros = x.new_zeros((x.shape[0], out - x.shape[1], *x.shape[2:]))
+    return torch.cat((x, zeros), dim=1)
+
+
+def crop(x: torch.Tensor, like: torch.Tensor | None = None, *, size=None) -> torch.Tensor:
+    """Center-crop ``x`` to ``like``'s spatial size, or to ``size`` (int or per dim)."""
+    spatial = x.shape[2:]
+    if like is not None:
+        size = like.shape[2:]
+    elif isinstance(size, int):
+        size = (size,) * len(spatial)
+    index = [slice((n - s) // 2, (n - s) // 2 + s) for n, s in zip(spatial, size)]
+    return x[(slice(None), slice(None), *index)]

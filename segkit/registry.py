@@ -1,0 +1,135 @@
+"""Names to blocks and specs, collected from every plugin's hooks.
+
+A name registered by two plugins is a conflict: it is recorded with both
+distributions, and only using that name is an error, so unrelated specs still check.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segkit.block import Block
+from segkit.errors import RegistryError, SourceLoc
+from segkit.plugins import PluginFailure, Plugins, get_plugin_manager
+from segkit.suggest import did_you_mean
+
+
+@dataclass
+class Entry:
+    """One registered thing and the plugin and distribution it came from."""
+
+    name: str
+    obj: Any
+    plugin: str
+    dist: str
+
+
+@dataclass
+class CompositeBlock:
+    """A block defined by a YAML spec; the resolver expands it into its nodes."""
+
+    name: str
+    path: Path
+
+    @functools.cached_property
+    def spec(self):
+        from segkit.spec.schema import load_spec
+
+        return load_spec(self.path)
+
+    @property
+    def doc(self) -> str:
+        return self.spec.description or ""
+
+
+@dataclass
+class Registry:
+    """Every registered block and spec, by name, plus conflicts and plugin failures."""
+
+    blocks: dict[str, Entry] = field(default_factory=dict)
+    specs: dict[str, Entry] = field(default_factory=dict)
+    conflicts: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+    plugins: Plugins | None = None
+
+    @classmethod
+    def from_plugins(cls, plugins: Plugins) -> "Registry":
+        registry = cls(failures=list(plugins.failures), plugins=plugins)
+        hooks = plugins.manager.hook
+        for kind, hook, make in (("block", hooks.segkit_register_blocks, _make_block),
+                                 ("spec", hooks.segkit_register_specs, _make_spec)):
+            for impl in hook.get_hookimpls():
+                plugin = impl.plugin_name
+                dist = plugins.dists.get(plugin, plugin)
+
+                def register(obj, name=None, _kind=kind, _make=make, _plugin=plugin, _dist=dist):
+                    entry_name, value = _make(obj, name)
+                    registry._add(_kind, Entry(entry_name, value, _plugin, _dist))
+
+                try:
+                    impl.function(register=register)
+                except Exception as exc:  # a broken plugin must not break segkit
+                    registry.failures.append(PluginFailure(plugin, dist, f"{type(exc).__name__} in {kind} hook: {exc}"))
+        return registry
+
+    def _add(self, kind: str, entry: Entry) -> None:
+        table = self.blocks if kind == "block" else self.specs
+        key = (kind, entry.name)
+        if key in self.conflicts:
+            self.conflicts[key].append(entry)
+        elif entry.name in table:
+            self.conflicts[key] = [table.pop(entry.name), entry]
+        else:
+            table[entry.name] = entry
+
+    def _lookup(self, kind: str, name: str, loc: SourceLoc | None) -> Entry:
+        table = self.blocks if kind == "block" else self.specs
+        if name in table:
+            return table[name]
+        clash = self.conflicts.get((kind, name))
+        if clash:
+            who = " and ".join(f"{e.dist} ({e.plugin})" for e in clash)
+            raise RegistryError(f"{kind} {name!r} is registered by both {who}", loc,
+                                "uninstall one of them, or allow-list plugins with SEGKIT_PLUGINS")
+        hint = did_you_mean(name, table)
+        if not hint:
+            dists = sorted({e.dist for e in table.values()})
+            hint = f"installed plugins: {', '.join(dists)}; `segkit {kind}s` lists every {kind}"
+        broken = [f for f in self.failures]
+        if broken:
+            hint += "; plugins that failed to load: " + ", ".join(f"{f.dist} ({f.cause})" for f in broken)
+        raise RegistryError(f"unknown {kind} {name!r}", loc, hint)
+
+    def block(self, name: str, loc: SourceLoc | None = None):
+        """The Block (Python) or CompositeBlock (YAML) registered as ``name``."""
+        return self._lookup("block", name, loc).obj
+
+    def spec_path(self, name: str, loc: SourceLoc | None = None) -> Path:
+        """The file of the spec registered as ``name``."""
+        return self._lookup("spec", name, loc).obj
+
+
+def _make_block(obj, name):
+    if isinstance(obj, Path):
+        block_name = name or obj.stem
+        return block_name, CompositeBlock(block_name, obj)
+    if inspect.isclass(obj) and issubclass(obj, Block):
+        obj = obj()
+    if not isinstance(obj, Block):
+        raise TypeError(f"register() takes a Block or a pathlib.Path, not {type(obj).__name__}")
+    return name or obj.name, obj
+
+
+def _make_spec(obj, name):
+    if not isinstance(obj, Path):
+        raise TypeError(f"register() takes a pathlib.Path to a spec, not {type(obj).__name__}")
+    return name or obj.stem, obj
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry of this process's installed plugins (built once, on first use)."""
+    return Registry.from_plugins(get_plugin_manager())

@@ -1,0 +1,116 @@
+"""The per-node report of ``check``/``build``: shapes, stride, receptive field, params,
+MACs, totals and accepted input sizes, with composite blocks collapsed or expanded."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from segkit.infer import Grid
+from segkit.ir import Graph, Value
+from segkit.shapes import Shape
+from segkit.sizes import SizeRule, accepted_sizes, describe
+
+
+@dataclass
+class Row:
+    """One line of the report: a top-level node (collapsed) or a primitive node."""
+
+    id: str
+    block: str
+    shapes: dict[str, Shape]
+    grid: Grid | None
+    params: int
+    macs: int
+    depth: int = 0
+
+    @property
+    def shape(self) -> str:
+        if len(self.shapes) == 1:
+            return str(next(iter(self.shapes.values())))
+        return ", ".join(f"{k}: {v}" for k, v in self.shapes.items())
+
+    @property
+    def stride(self) -> str:
+        return _dims(self.grid.jump) if self.grid else "-"
+
+    @property
+    def receptive_field(self) -> str:
+        if self.grid is None:
+            return "-"
+        return "global" if self.grid.rf is None else _dims(self.grid.rf)
+
+
+def _dims(values) -> str:
+    values = list(values)
+    if not values:
+        return "-"
+    text = [str(v) if not isinstance(v, Fraction) or v.denominator != 1 else str(v.numerator) for v in values]
+    return text[0] if len(set(text)) == 1 else "x".join(text)
+
+
+@dataclass
+class Report:
+    """What ``segkit.check`` returns. ``rows`` collapse composite blocks to their
+    top-level node; ``nodes`` lists every primitive node."""
+
+    graph: Graph
+    input_shapes: dict[str, Shape]
+    rows: list[Row] = field(default_factory=list)
+    nodes: list[Row] = field(default_factory=list)
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.nodes)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.nodes)
+
+    @property
+    def outputs(self) -> dict[str, Shape]:
+        return {name: _meta(self.graph, v)["shapes"][v.output] for name, v in self.graph.outputs.items()}
+
+    @property
+    def warnings(self):
+        return self.graph.warnings
+
+    @functools.cached_property
+    def accepted_sizes(self) -> list[SizeRule]:
+        return accepted_sizes(self.graph, self.input_shapes)
+
+    def describe_sizes(self) -> str:
+        return describe(self.accepted_sizes)
+
+    def __getitem__(self, node_id: str) -> Row:
+        for row in self.rows + self.nodes:
+            if row.id == node_id:
+                return row
+        raise KeyError(node_id)
+
+
+def _meta(graph: Graph, value: Value) -> dict:
+    node = graph.nodes.get(value.node)
+    return node.meta if node is not None else graph.input_meta[value.node]
+
+
+def make_report(graph: Graph, input_shapes: dict[str, Shape]) -> Report:
+    report = Report(graph, input_shapes)
+    totals: dict[str, list[int]] = {}
+    for node in graph.nodes.values():
+        inference = node.meta["inference"]
+        grid = next(iter(node.meta["grids"].values()))
+        report.nodes.append(Row(node.id, node.op, node.meta["shapes"], grid, inference.params, inference.macs,
+                                depth=node.id.count(".")))
+        acc = totals.setdefault(node.group, [0, 0])
+        acc[0] += inference.params
+        acc[1] += inference.macs
+    for group_id, group in graph.groups.items():
+        if group_id not in totals:
+            continue
+        shapes = {name: _meta(graph, v)["shapes"][v.output] for name, v in group.outputs.items()}
+        first = next(iter(group.outputs.values()))
+        grid = _meta(graph, first)["grids"][first.output]
+        params, macs = totals[group_id]
+        report.rows.append(Row(group_id, group.block, shapes, grid, params, macs))
+    return report

@@ -1,0 +1,76 @@
+"""Rich tables for the CLI: the per-node report and block documentation."""
+from __future__ import annotations
+
+from rich.table import Table
+
+from segkit.report import Report
+
+
+def human(n: int) -> str:
+    """12,345,678 -> '12.35M'."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{unit}"
+    return str(n)
+
+
+def report_table(report: Report, expand: bool = False) -> Table:
+    title = f"{report.graph.name}  " + ", ".join(f"{k}: {v}" for k, v in report.input_shapes.items())
+    table = Table(title=title, title_justify="left", show_lines=False, pad_edge=False)
+    for name, justify in (("node", "left"), ("block", "left"), ("output shape", "left"), ("stride", "right"),
+                          ("receptive field", "right"), ("params", "right"), ("MACs", "right")):
+        table.add_column(name, justify=justify, no_wrap=name != "output shape")
+    rows = report.nodes if expand else report.rows
+    for row in rows:
+        indent = "  " * row.depth if expand else ""
+        table.add_row(indent + row.id, row.block, row.shape, row.stride, row.receptive_field,
+                      f"{row.params:,}", human(row.macs))
+    table.add_section()
+    table.add_row("total", "", "", "", "", f"{report.params:,}", human(report.macs))
+    return table
+
+
+def summary_lines(report: Report) -> list[str]:
+    outs = ", ".join(f"{k}: {v}" for k, v in report.outputs.items())
+    return [
+        f"outputs: {outs}",
+        f"params: {report.params:,}   MACs: {report.macs:,} ({report.macs / 1e9:.2f} G)",
+        f"accepted input sizes: {report.describe_sizes()}",
+    ]
+
+
+def blocks_table(registry) -> Table:
+    table = Table(title="registered blocks", title_justify="left")
+    table.add_column("block", no_wrap=True)
+    table.add_column("from", no_wrap=True)
+    table.add_column("params")
+    for name, entry in sorted(registry.blocks.items()):
+        fields = block_fields(entry.obj)
+        params = ", ".join(f"{f}={d}" if d != "required" else f for f, _, d, _ in fields)
+        table.add_row(name, entry.dist, params)
+    return table
+
+
+def block_fields(block) -> list[tuple[str, str, str, str]]:
+    """(name, type, default, doc) of each param of a Python or composite block."""
+    from pydantic_core import PydanticUndefined
+
+    from segkit.registry import CompositeBlock
+
+    if isinstance(block, CompositeBlock):
+        return [(k, type(v).__name__, repr(v), "") for k, v in block.spec.params.items()]
+    out = []
+    for name, info in block.Params.model_fields.items():
+        default = "required" if info.default is PydanticUndefined and info.default_factory is None else repr(info.default)
+        kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+        out.append((name, kind, default, info.description or ""))
+    return out
+
+
+def block_doc_table(name: str, block) -> Table:
+    table = Table(title=f"{name}: {block.doc.splitlines()[0] if block.doc else ''}", title_justify="left")
+    for col in ("param", "type", "default", "doc"):
+        table.add_column(col, no_wrap=col != "doc")
+    for field_name, kind, default, doc in block_fields(block):
+        table.add_row(field_name, kind, default, doc)
+    return table

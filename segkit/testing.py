@@ -1,0 +1,121 @@
+"""Test kit for block authors: check a block's static shape rule against PyTorch.
+
+``check_block`` runs a block on random tensors and asserts that its ``infer`` is exact:
+output shapes, parameter count and MACs (as ``torch.utils.flop_counter`` counts them).
+``check_against_torch`` also accepts invalid params or inputs and asserts that ``infer``
+rejects exactly what PyTorch rejects. The hypothesis strategies draw small shapes and
+size params for property tests::
+
+    @given(x=shapes(min_rank=1, max_rank=3), kernel=st.integers(1, 3))
+    def test_conv(x, kernel):
+        check_against_torch(Conv(), {"out": 4, "kernel": kernel}, x)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
+
+from segkit.block import Block
+from segkit.errors import SegkitError
+from segkit.shapes import Inference, Shape
+
+
+def as_params(block: Block, params: Any):
+    """``params`` (a dict or a Params instance) validated by the block's Params model."""
+    return params if isinstance(params, block.Params) else block.Params.model_validate(params or {})
+
+
+def run_block(block: Block, params, *shapes: Shape, batch: int = 2,
+              inputs: dict[int, torch.Tensor] | None = None) -> tuple[tuple[torch.Tensor, ...], int, int]:
+    """Build (or ``call``) the block and run it once on random inputs of ``shapes``.
+
+    ``inputs`` replaces the random tensor of the given input positions with real ones
+    (e.g. the pooling indices and pre-pool tensor of unpool). Returns the outputs as a
+    tuple, the number of module parameters and the FLOPs counted for the batch.
+    """
+    p = as_params(block, params)
+    tensors = [torch.randn(batch, *s.as_tuple()) for s in shapes]
+    for i, tensor in (inputs or {}).items():
+        tensors[i] = tensor
+    call = block.call(p)
+    if call is not None:
+        fn, kwargs = call
+        run, n_params = (lambda *xs: fn(*xs, **kwargs)), 0
+    else:
+        run = block.build(p, *shapes)
+        n_params = sum(t.numel() for t in run.parameters())
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        result = run(*tensors)
+    outputs = (result,) if isinstance(result, torch.Tensor) else tuple(result)
+    return outputs, n_params, counter.get_total_flops()
+
+
+def assert_matches(block: Block, p, inference: Inference, outputs, n_params: int, flops: int, batch: int) -> None:
+    """Assert that ``inference`` describes what running the block gave."""
+    names = tuple(block.output_names(p))
+    assert tuple(inference.outputs) == names, f"infer gave outputs {list(inference.outputs)}, expected {list(names)}"
+    assert len(outputs) == len(names), f"the module returned {len(outputs)} outputs, expected {len(names)}"
+    for name, tensor in zip(names, outputs):
+        want = (batch, *inference.outputs[name].as_tuple())
+        assert tuple(tensor.shape) == want, f"output {name!r}: torch gives {tuple(tensor.shape)}, infer {want}"
+    assert inference.params == n_params, f"params: module has {n_params}, infer says {inference.params}"
+    assert 2 * batch * inference.macs == flops, f"MACs: torch counts {flops / 2 / batch}, infer says {inference.macs}"
+
+
+def check_block(block: Block | type[Block], params: Any, *shapes: Shape, batch: int = 2,
+                inputs: dict[int, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Assert that ``block.infer`` is exact for ``params`` and inputs of ``shapes``.
+
+    Checks every output's shape (``(batch, *shape)``), the parameter count (numel of
+    ``module.parameters()``; zero for ``call`` blocks) and MACs (FlopCounterMode's
+    FLOPs / 2 / batch). ``inputs`` maps input positions to real tensors to use instead
+    of random ones. Returns the outputs by name.
+    """
+    block = block() if isinstance(block, type) else block
+    p = as_params(block, params)
+    inference = block.infer(p, *shapes)
+    outputs, n_params, flops = run_block(block, p, *shapes, batch=batch, inputs=inputs)
+    assert_matches(block, p, inference, outputs, n_params, flops, batch)
+    return dict(zip(block.output_names(p), outputs))
+
+
+def check_against_torch(block: Block | type[Block], params: Any, *shapes: Shape, batch: int = 2,
+                        inputs: dict[int, torch.Tensor] | None = None) -> dict[str, torch.Tensor] | None:
+    """Like ``check_block``, but for params and shapes that may be invalid: asserts that
+    ``infer`` raises a SegkitError exactly when building or running in PyTorch raises
+    or gives an empty output. Returns the outputs, or None when both reject the case."""
+    block = block() if isinstance(block, type) else block
+    p = as_params(block, params)
+    try:
+        inference = block.infer(p, *shapes)
+    except SegkitError as exc:
+        inference, rejected = None, exc
+    try:
+        outputs, n_params, flops = run_block(block, p, *shapes, batch=batch, inputs=inputs)
+        if any(t.numel() == 0 for t in outputs):
+            raise ValueError(f"empty output {[tuple(t.shape) for t in outputs]}")
+    except (RuntimeError, ValueError, SegkitError) as exc:
+        assert inference is None, f"infer accepts {p!r} on {', '.join(map(str, shapes))}, torch raises: {exc}"
+        return None
+    assert inference is not None, f"torch accepts {p!r} on {', '.join(map(str, shapes))}, infer raises: {rejected}"
+    assert_matches(block, p, inference, outputs, n_params, flops, batch)
+    return dict(zip(block.output_names(p), outputs))
+
+
+def shapes(min_rank: int = 0, max_rank: int = 3, max_channels: int = 8, min_size: int = 1,
+           max_size: int = 24, channels: int | None = None) -> st.SearchStrategy[Shape]:
+    """Small input shapes: 1..max_channels channels (or exactly ``channels``) and
+    min_rank..max_rank spatial dims of min_size..max_size."""
+    chans = st.just(channels) if channels is not None else st.integers(1, max_channels)
+    spatial = st.integers(min_rank, max_rank).flatmap(
+        lambda rank: st.tuples(*[st.integers(min_size, max_size)] * rank))
+    return st.builds(Shape, chans, spatial)
+
+
+def sizes(rank: int, min_value: int = 1, max_value: int = 3) -> st.SearchStrategy[int | list[int]]:
+    """A size param: one int, or a list of ``rank`` ints (per spatial dim)."""
+    one = st.integers(min_value, max_value)
+    return one | st.lists(one, min_size=rank, max_size=rank)
