@@ -1,7 +1,7 @@
 """The Python API behind ``segkit.check`` and ``segkit.build``."""
 from __future__ import annotations
 
-from segkit.errors import InputError, SourceLoc
+from segkit.errors import InputError, SegkitError, ShapeError, SourceLoc
 from segkit.ir import Graph
 from segkit.report import Report, make_report
 from segkit.shapes import Shape
@@ -34,7 +34,34 @@ def resolve(spec, input=None, registry=None, **params) -> Graph:
     """Load and resolve ``spec`` (path, YAML text, registered name or Spec) into an
     inferred graph."""
     spec = load_spec(spec, registry)
-    return Resolver(registry).resolve(spec, params, parse_inputs(spec, input), SourceLoc("--set"))
+    shapes = parse_inputs(spec, input)
+    try:
+        return Resolver(registry).resolve(spec, params, shapes, SourceLoc("--set"))
+    except ShapeError as exc:
+        if shapes:
+            hint = size_hint(spec, params, shapes, registry)
+            if hint:
+                exc.hint = hint
+        raise
+
+
+def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry) -> str | None:
+    """When ``shapes`` fail but the spec's example size works: which sizes it accepts,
+    and the nearest accepted input to try."""
+    from segkit.sizes import accepted_sizes, describe
+
+    try:
+        graph = Resolver(registry).resolve(spec, params, {}, SourceLoc("--set"))
+    except SegkitError:
+        return None
+    reference = {name: m["shapes"]["out"] for name, m in graph.input_meta.items()}
+    rules = accepted_sizes(graph, reference)
+    first = next(iter(shapes.values()))
+    if any(rule.minimum is None for rule in rules) or len(rules) != first.rank:
+        return None
+    fixed = [rule.examples(size, 1)[0] for rule, size in zip(rules, first.spatial)]
+    suggestion = "x".join(map(str, (first.channels, *fixed)))
+    return f"this spec accepts {describe(rules)}; try --input {suggestion}"
 
 
 def check(spec, input=None, registry=None, **params) -> Report:

@@ -126,3 +126,18 @@ def per_dim(value, rank: int, name: str) -> tuple[int, ...]:
 def mismatch(i: int, j: int, what: str, hint: str | None = None) -> MismatchError:
     """The error for inputs ``i`` and ``j`` disagreeing on ``what`` ("spatial sizes differ")."""
     return MismatchError(what, (i, j), hint)
+
+
+class Macro(Block):
+    """A block written in Python that expands into a sub-spec instead of a module.
+
+    ``expand(p, n_inputs)`` returns spec data (the dict a YAML spec file would hold,
+    without ``params``), which the resolver expands like a YAML composite block. Use it
+    where the structure depends on params in ways YAML cannot say, e.g. RefineNet's
+    fusion over any number of input paths; shapes, params and MACs stay exact for free.
+    """
+
+    arity: ClassVar[tuple[int, int | None]] = (1, None)
+
+    def expand(self, p: Any, n_inputs: int) -> dict:
+        raise NotImplementedError(f"macro {self.name!r} has no expand()")

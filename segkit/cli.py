@@ -60,6 +60,12 @@ def user_errors(fn):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:  # a bug in segkit or a plugin: say so, in one line
+            if debug:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "  this is a bug; run again with --debug for the traceback and report it", err=True)
+            sys.exit(1)
 
     return click.option("--debug", is_flag=True, help="Show Python tracebacks.")(wrapper)
 
@@ -167,3 +173,19 @@ def blocks(name):
     console.print(block_doc_table(name, block))
     if block.doc:
         console.print(block.doc, highlight=False)
+
+
+@main.command()
+@user_errors
+def specs():
+    """List the specs that commands accept by name."""
+    from rich.table import Table
+
+    from segkit.registry import default_registry
+
+    table = Table(title="registered specs", title_justify="left")
+    for col in ("name", "from", "file"):
+        table.add_column(col, no_wrap=True)
+    for name, entry in sorted(default_registry().specs.items()):
+        table.add_row(name, entry.dist, str(entry.obj))
+    _console().print(table)

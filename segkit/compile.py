@@ -4,7 +4,7 @@ Forward is generated Python code, one line per block call, with no per-node disp
 loop: ``print(model.code)`` reads like the spec. Submodules are registered under their
 node ids (``rf4.crp.stage1.conv``), so ``state_dict`` keys follow the spec; stateless
 blocks (add, concat, resize) become inline function calls. One output gives a tensor,
-several give a dict.
+several give a dict. Each fx node's ``meta["segkit_value"]`` names the IR value it computes.
 """
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def compile_graph(graph: Graph):
             env[Value(node.id, names[0])] = result
         else:
             for k, name in enumerate(names):
-                item = fx.call_function(operator.getitem, (result, k))
-                env[Value(node.id, name)] = item
+                env[Value(node.id, name)] = fx.call_function(operator.getitem, (result, k))
+        for name in names:
+            env[Value(node.id, name)].meta["segkit_value"] = Value(node.id, name)
     if len(graph.outputs) == 1:
         fx.output(env[next(iter(graph.outputs.values()))])
     else:

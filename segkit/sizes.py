@@ -37,8 +37,8 @@ class SizeRule:
         """Accepted sizes closest to ``near``."""
         if self.minimum is None:
             return []
-        found = [s for s in range(max(self.minimum, near - 2 * self.period), near + 2 * self.period + 1)
-                 if self.accepts(s)]
+        start = max(self.minimum, near - 2 * self.period)
+        found = [s for s in range(start, max(start, near) + 2 * self.period + 1) if self.accepts(s)]
         return sorted(found, key=lambda s: (abs(s - near), s))[:count]
 
     def describe(self, dim: str) -> str:
@@ -51,9 +51,20 @@ class SizeRule:
             elif len(self.residues) == 1:
                 parts.append(f"{self.period}k + {self.residues[0]}")
             else:
-                parts.append(f"= {', '.join(map(str, self.residues))} (mod {self.period})")
+                parts.append(f"= {_runs(self.residues)} (mod {self.period})")
         parts.append(f">= {self.minimum}")
         return f"{dim} " + ", ".join(parts)
+
+
+def _runs(values: tuple[int, ...]) -> str:
+    """(0, 1, 2, 3, 7) -> '0..3, 7'."""
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1][1] = v
+        else:
+            runs.append([v, v])
+    return ", ".join(f"{a}..{b}" if b > a + 1 else (f"{a}, {b}" if b > a else str(a)) for a, b in runs)
 
 
 def graph_period(graph: Graph, dim: int) -> int:

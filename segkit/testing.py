@@ -39,6 +39,8 @@ def run_block(block: Block, params, *shapes: Shape, batch: int = 2,
     p = as_params(block, params)
     tensors = [torch.randn(batch, *s.as_tuple()) for s in shapes]
     for i, tensor in (inputs or {}).items():
+        want = tuple(tensors[i].shape)
+        assert tuple(tensor.shape) == want, f"inputs[{i}] has shape {tuple(tensor.shape)}, expected {want}"
         tensors[i] = tensor
     call = block.call(p)
     if call is not None:

@@ -41,9 +41,16 @@ def resize(x: torch.Tensor, like: torch.Tensor | None = None, *, scale=None, siz
 
 def unpool(x: torch.Tensor, indices: torch.Tensor, source: torch.Tensor, *, kernel, stride,
            padding=0) -> torch.Tensor:
-    """Max-unpool ``x`` to the spatial size of ``source``, the pool's input."""
-    fn = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[x.dim() - 3]
-    return fn(x, indices, kernel, stride, padding, output_size=source.shape[2:])
+    """Max-unpool ``x`` to the spatial size of ``source``, the pool's input.
+
+    Written as the scatter that max-unpooling is (values go to the flat argmax positions
+    the pool recorded, zeros elsewhere), equal to ``F.max_unpoolNd``, so that
+    ``torch.export`` and ONNX (ScatterElements) handle it; ``kernel``, ``stride`` and
+    ``padding`` are validated statically by the shape rule.
+    """
+    flat = x.new_zeros(x.shape[0], x.shape[1], source.shape[2:].numel())
+    flat = flat.scatter(2, indices.flatten(2), x.flatten(2))
+    return flat.view(x.shape[0], x.shape[1], *source.shape[2:])
 
 
 def split(x: torch.Tensor, *, sizes: list[int]) -> tuple[torch.Tensor, ...]:

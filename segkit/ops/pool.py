@@ -108,6 +108,9 @@ class AvgPool(Block):
 
     def infer(self, p, x: Shape) -> Inference:
         kernel, stride, padding = window(p, x, "avgpool")
+        expect(x.rank < 3 or all(s >= k for s, k in zip(x.spatial, kernel)),
+               f"3-d average pooling needs the unpadded input {x} to be at least the kernel {list(kernel)} "
+               "(a PyTorch limit)")
         out = pooled(x, kernel, stride, padding, (1,) * x.rank, p.ceil_mode)
         return Inference({"out": out}, geometry=Geometry.window(kernel, stride))
 

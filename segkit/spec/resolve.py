@@ -20,14 +20,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from segkit.block import Block, ref_fields
+from segkit.block import Block, Macro, ref_fields
 from segkit.errors import (GraphError, ReferenceError_, SegkitError, SourceLoc, SpecSchemaError)
 from segkit.infer import Analysis
 from segkit.ir import Graph, Group, Node, Value, lint
 from segkit.registry import CompositeBlock, Registry, default_registry
 from segkit.shapes import Shape
 from segkit.spec.expr import SpecFunction, substitute
-from segkit.spec.schema import NODE_KEYS, Spec, load_spec
+from segkit.spec.loader import LocMap
+from segkit.spec.schema import NODE_KEYS, Spec, load_spec, validate_spec_data
 from segkit.suggest import did_you_mean
 
 DEFAULT_SIZE = 256
@@ -238,6 +239,8 @@ class _Scope:
         group = self.group or node_id
         if isinstance(block, CompositeBlock):
             outs = self.call_composite(block, node_path, fields, inputs, raw, path, loc, group)
+        elif isinstance(block, Macro):
+            outs = self.call_macro(block, node_path, fields, inputs, path, loc, group)
         else:
             outs = self.call_python(block, node_path, fields, inputs, path, loc, group)
         if self.group is None:
@@ -256,12 +259,7 @@ class _Scope:
         return self.resolver.registry.block(name, loc)
 
     def call_python(self, block: Block, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
-        lo, hi = block.arity
-        n = len(inputs)
-        if n < lo or (hi is not None and n > hi):
-            want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'N'}"
-            raise SpecSchemaError(f"block {block.name!r} takes {want} input(s) in 'from', got {n}",
-                                  self.spec.loc(*path, "from") if "from" in self.spec.nodes[path[1]] else loc)
+        self.check_arity(block, inputs, path, loc)
         params = validate_params(block, fields, self.spec, path)
         values = [v for v, _ in inputs]
         names = [name for _, name in inputs]
@@ -284,6 +282,28 @@ class _Scope:
         self.resolver.graph.add(node)
         self.resolver.analysis.run(node)
         return {name: Value(node_path, name) for name in block.output_names(params)}
+
+    def call_macro(self, block: Macro, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
+        self.check_arity(block, inputs, path, loc)
+        params = validate_params(block, fields, self.spec, path)
+        data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
+        sub = Spec(data, LocMap(loc.file, {(): loc}))
+        validate_spec_data(data, sub.locs)
+        bindings = dict(zip(sub.inputs, (v for v, _ in inputs)))
+        try:
+            return self.resolver.expand(sub, {}, node_path + ".", bindings, self.trace + (loc,), group,
+                                        self.depth + 1)
+        except SegkitError as exc:
+            exc.notes.append(f"in block {block.name!r} (node {node_path!r})")
+            raise
+
+    def check_arity(self, block: Block, inputs, path, loc) -> None:
+        lo, hi = block.arity
+        n = len(inputs)
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'N'}"
+            raise SpecSchemaError(f"block {block.name!r} takes {want} input(s) in 'from', got {n}",
+                                  self.spec.loc(*path, "from") if "from" in self.spec.nodes[path[1]] else loc)
 
     def call_composite(self, block: CompositeBlock, node_path, fields, inputs, raw, path, loc, group):
         sub = block.spec

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from segkit.errors import SpecSchemaError
+from segkit.errors import SourceLoc, SpecSchemaError
 from segkit.spec.loader import LocMap, load_yaml, load_yaml_file
 from segkit.suggest import did_you_mean
 
@@ -105,7 +105,8 @@ class Spec:
         return self.locs.at(tuple(path))
 
 
-def _validate(data, locs: LocMap) -> None:
+def validate_spec_data(data, locs: LocMap) -> None:
+    """Check spec data against the file schema; errors carry locations from ``locs``."""
     if not isinstance(data, dict):
         raise SpecSchemaError("a spec is a YAML mapping with keys segkit, name, inputs, nodes, outputs",
                               locs.at(()))
@@ -132,7 +133,7 @@ def _validate(data, locs: LocMap) -> None:
         if not IDENT.match(str(node_id)):
             raise SpecSchemaError(f"node id {node_id!r} must be an identifier (letters, digits, _)",
                                   locs.at(("nodes", node_id)))
-        if node is not None and "block" not in node:
+        if node is not None and "block" not in node and not data.get("extends"):
             raise SpecSchemaError(f"node {node_id!r} has no 'block'", locs.at(("nodes", node_id)),
                                   "every node calls a block: {block: conv, from: x, out: 64}")
     for name in data.get("inputs") or {}:
@@ -156,12 +157,13 @@ def load_spec(source, registry=None) -> Spec:
     elif isinstance(source, str) and ":" not in source and "\n" not in source:
         from segkit.registry import default_registry
 
-        path = (registry or default_registry()).spec_path(source)
+        path = (registry or default_registry()).spec_path(source, SourceLoc(source))
         data, locs = load_yaml_file(path)
     else:
         data, locs = load_yaml(str(source))
-    _validate(data, locs)
+    validate_spec_data(data, locs)
     spec = Spec(data, locs, path)
     if data.get("extends"):
         spec = merge_extends(spec, registry)
+        validate_spec_data(spec.data, spec.locs)
     return spec
