@@ -38,9 +38,12 @@ def describe_inputs(shapes: dict[str, Shape]) -> str:
 class Analysis:
     """Shapes and grids of every value of a graph, filled node by node."""
 
-    def __init__(self, graph: Graph, input_shapes: dict[str, Shape]):
+    def __init__(self, graph: Graph, input_shapes: dict[str, Shape], grids: bool = True,
+                 memo: dict | None = None):
         self.graph = graph
         self.input_shapes = input_shapes
+        self.grids = grids
+        self.memo = memo
         for name, shape in input_shapes.items():
             graph.input_meta[name] = {"shapes": {"out": shape}, "grids": {"out": Grid.identity(shape.rank)}}
 
@@ -57,6 +60,29 @@ class Analysis:
     def run(self, node: Node) -> None:
         """Infer one node whose inputs are already inferred."""
         shapes = [self.shape(v) for v in node.inputs]
+        if self.memo is not None:
+            key = (node.id, *shapes)
+            found = self.memo.get(key)
+            if found is None:
+                try:
+                    found = self.memo[key] = self.infer_node(node, shapes)
+                except SegkitError as exc:
+                    found = self.memo[key] = exc
+            if isinstance(found, SegkitError):
+                raise found
+            node.meta["inference"] = found
+            node.meta["shapes"] = found.outputs
+            return
+        inference = self.infer_node(node, shapes)
+        node.meta["inference"] = inference
+        node.meta["shapes"] = inference.outputs
+        if self.grids:
+            grid = self.next_grid(node, inference, shapes)
+            node.meta["grids"] = {name: grid if s.rank == len(grid.jump) else None
+                                  for name, s in inference.outputs.items()}
+
+    def infer_node(self, node: Node, shapes: list[Shape]):
+        """The block's rule on ``shapes``, with errors located at the node."""
         try:
             inference = node.block.infer(node.params, *shapes)
         except MismatchError as exc:
@@ -70,11 +96,7 @@ class Analysis:
         if tuple(inference.outputs) != expected:
             raise ShapeError(f"node {node.id!r} ({node.op}): shape rule returned outputs "
                              f"{list(inference.outputs)}, expected {list(expected)}", node.loc)
-        grid = self.next_grid(node, inference, shapes)
-        node.meta["inference"] = inference
-        node.meta["shapes"] = inference.outputs
-        node.meta["grids"] = {name: grid if s.rank == len(grid.jump) else None
-                              for name, s in inference.outputs.items()}
+        return inference
 
     def next_grid(self, node: Node, inference, shapes) -> Grid:
         out = inference.out
@@ -112,9 +134,14 @@ class Analysis:
         return error
 
 
-def infer(graph: Graph, input_shapes: dict[str, Shape]) -> Graph:
-    """Run the inference pass over ``graph`` for the given input shapes."""
-    analysis = Analysis(graph, input_shapes)
+def infer(graph: Graph, input_shapes: dict[str, Shape], grids: bool = True, memo: dict | None = None) -> Graph:
+    """Run the inference pass over ``graph`` for the given input shapes.
+
+    ``grids=False`` skips stride / receptive-field bookkeeping, and ``memo`` caches each
+    node's result by its input shapes: the size scan uses both, since it only needs
+    validity and deep nodes see the same shapes for many candidate sizes.
+    """
+    analysis = Analysis(graph, input_shapes, grids, memo)
     for node in graph.nodes.values():
         analysis.run(node)
     return graph

@@ -77,9 +77,9 @@ def graph_period(graph: Graph, dim: int) -> int:
     return min(period, 256)
 
 
-def _valid(graph: Graph, shapes: dict[str, Shape]) -> bool:
+def _valid(graph: Graph, shapes: dict[str, Shape], memo: dict) -> bool:
     try:
-        infer(graph, shapes)
+        infer(graph, shapes, grids=False, memo=memo)
     except SegkitError:
         return False
     return True
@@ -122,6 +122,7 @@ def accepted_sizes(graph: Graph, reference: dict[str, Shape]) -> list[SizeRule]:
 def _scan(graph: Graph, reference: dict[str, Shape], dims, period: int) -> SizeRule:
     """Scan sizes upward until two whole periods after the first valid size agree."""
     valid: list[bool] = []
+    memo: dict = {}
     first = None
     for size in range(1, MAX_SCAN + 1):
         shapes = {}
@@ -130,7 +131,7 @@ def _scan(graph: Graph, reference: dict[str, Shape], dims, period: int) -> SizeR
             for d in dims:
                 spatial[d] = size
             shapes[name] = s.with_spatial(spatial)
-        valid.append(_valid(graph, shapes))
+        valid.append(_valid(graph, shapes, memo))
         if first is None and valid[-1]:
             first = size
         if first is not None and size >= max(first + 3 * period, MIN_WINDOW) and \

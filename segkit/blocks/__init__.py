@@ -13,3 +13,8 @@ HERE = Path(__file__).parent
 def segkit_register_blocks(register):
     for path in sorted(HERE.glob("*.yaml")):
         register(path)
+    # Python blocks (macros where the number of inputs varies); importing them needs no torch
+    from segkit.blocks import crp, mrf, refinenet
+
+    for module in (crp, mrf, refinenet):
+        module.segkit_register_blocks(register)
