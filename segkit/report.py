@@ -19,7 +19,7 @@ class Row:
     id: str
     block: str
     shapes: dict[str, Shape]
-    grid: Grid | None
+    grids: list[Grid | None]
     params: int
     macs: int
     depth: int = 0
@@ -31,14 +31,22 @@ class Row:
         return ", ".join(f"{k}: {v}" for k, v in self.shapes.items())
 
     @property
+    def grid(self) -> Grid | None:
+        """The grid of the first (default) output."""
+        return self.grids[0] if self.grids else None
+
+    @property
     def stride(self) -> str:
-        return _dims(self.grid.jump) if self.grid else "-"
+        """Output stride per output (``4, 8, 16, 32`` for a backbone's c2..c5)."""
+        return _per_output([_dims(g.jump) if g else "-" for g in self.grids])
 
     @property
     def receptive_field(self) -> str:
-        if self.grid is None:
-            return "-"
-        return "global" if self.grid.rf is None else _dims(self.grid.rf)
+        return _per_output(["-" if g is None else "global" if g.rf is None else _dims(g.rf) for g in self.grids])
+
+
+def _per_output(texts: list[str]) -> str:
+    return texts[0] if len(set(texts)) == 1 else ", ".join(texts)
 
 
 def _dims(values) -> str:
@@ -99,9 +107,8 @@ def make_report(graph: Graph, input_shapes: dict[str, Shape]) -> Report:
     totals: dict[str, list[int]] = {}
     for node in graph.nodes.values():
         inference = node.meta["inference"]
-        grid = next(iter(node.meta["grids"].values()))
-        report.nodes.append(Row(node.id, node.op, node.meta["shapes"], grid, inference.params, inference.macs,
-                                depth=node.id.count(".")))
+        report.nodes.append(Row(node.id, node.op, node.meta["shapes"], list(node.meta["grids"].values()),
+                                inference.params, inference.macs, depth=node.id.count(".")))
         acc = totals.setdefault(node.group, [0, 0])
         acc[0] += inference.params
         acc[1] += inference.macs
@@ -109,8 +116,7 @@ def make_report(graph: Graph, input_shapes: dict[str, Shape]) -> Report:
         if group_id not in totals:
             continue
         shapes = {name: _meta(graph, v)["shapes"][v.output] for name, v in group.outputs.items()}
-        first = next(iter(group.outputs.values()))
-        grid = _meta(graph, first)["grids"][first.output]
+        grids = [_meta(graph, v)["grids"][v.output] for v in group.outputs.values()]
         params, macs = totals[group_id]
-        report.rows.append(Row(group_id, group.block, shapes, grid, params, macs))
+        report.rows.append(Row(group_id, group.block, shapes, grids, params, macs))
     return report

@@ -1,6 +1,7 @@
 """Rich tables for the CLI: the per-node report and block documentation."""
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from segkit.report import Report
@@ -23,7 +24,7 @@ def report_table(report: Report, expand: bool = False) -> Table:
     rows = report.nodes if expand else report.rows
     for row in rows:
         indent = "  " * row.depth if expand else ""
-        table.add_row(indent + row.id, row.block, row.shape, row.stride, row.receptive_field,
+        table.add_row(indent + row.id, row.block, escape(row.shape), row.stride, row.receptive_field,
                       f"{row.params:,}", human(row.macs))
     table.add_section()
     table.add_row("total", "", "", "", "", f"{report.params:,}", human(report.macs))
@@ -47,7 +48,7 @@ def blocks_table(registry) -> Table:
     for name, entry in sorted(registry.blocks.items()):
         fields = block_fields(entry.obj)
         params = ", ".join(f"{f}={d}" if d != "required" else f for f, _, d, _ in fields)
-        table.add_row(name, entry.dist, params)
+        table.add_row(name, entry.dist, escape(params))
     return table
 
 
@@ -72,5 +73,5 @@ def block_doc_table(name: str, block) -> Table:
     for col in ("param", "type", "default", "doc"):
         table.add_column(col, no_wrap=col != "doc")
     for field_name, kind, default, doc in block_fields(block):
-        table.add_row(field_name, kind, default, doc)
+        table.add_row(field_name, escape(kind), escape(default), escape(doc))
     return table

@@ -196,13 +196,10 @@ class Unpool(Block):
     max_rank = 3
 
     def infer(self, p, x: Shape, indices: Shape, source: Shape) -> Inference:
-        check_rank(x, "unpool")
+        kernel, stride, padding = window(p, x, "unpool")
         expect(indices == x, f"indices {indices} must have the shape of the input {x}",
                f"unpool the output of node {p.indices!r}, or of a block keeping its shape")
         expect(source.rank == x.rank, f"pool input {source} and input {x} differ in rank")
-        kernel = per_dim(p.kernel, x.rank, "kernel")
-        stride = per_dim(p.stride if p.stride is not None else p.kernel, x.rank, "stride")
-        padding = per_dim(p.padding, x.rank, "padding")
         sizes = [{pool_out(s, k, st, pd, 1, ceil) for ceil in (False, True)}
                  for s, k, st, pd in zip(source.spatial, kernel, stride, padding)]
         expect(all(s in ok for s, ok in zip(x.spatial, sizes)),

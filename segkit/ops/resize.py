@@ -61,6 +61,7 @@ class Resize(Block):
         if p.scale is not None:
             scale = per_dim(p.scale, x.rank, "scale")
             spatial = tuple(math.floor(s * f) for s, f in zip(x.spatial, scale))
+            expect(all(s >= 1 for s in spatial), f"scale {p.scale} leaves no output for input {x} (output {spatial})")
             geometry = Geometry.upsample([Fraction(str(f)) for f in scale])
         elif p.size is not None:
             spatial = per_dim(p.size, x.rank, "size")
@@ -68,7 +69,6 @@ class Resize(Block):
         else:
             expect(like.rank == x.rank, f"like {p.like!r} is {like}, not of the rank of input {x}")
             spatial, geometry = like.spatial, Geometry.resample_like(1)
-        expect(all(s >= 1 for s in spatial), f"scale {p.scale} leaves no output for input {x} (output {spatial})")
         return Inference({"out": x.with_spatial(spatial)}, geometry=geometry)
 
     def call(self, p):

@@ -208,7 +208,12 @@ class _Evaluator:
             return fn(*args)
         except ZeroDivisionError:
             self.fail("division by zero")
-        except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
+        except KeyError as exc:
+            keys = ", ".join(map(repr, args[0])) if args and isinstance(args[0], dict) else ""
+            self.fail(f"key {exc.args[0]!r} not found" + (f"; keys: {keys}" if keys else ""))
+        except IndexError as exc:
+            self.fail(f"{exc} (length {len(args[0])})" if args and hasattr(args[0], "__len__") else str(exc))
+        except (TypeError, ValueError, OverflowError) as exc:
             self.fail(str(exc))
 
 

@@ -135,6 +135,7 @@ class _Scope:
         self.group = group
         self.depth = depth
         self.done: dict[str, dict[str, Value]] = {}
+        self.iterations: dict[str, list[Value]] = {}
         self.visiting: list[str] = []
         self.order = list(spec.nodes)
 
@@ -153,6 +154,11 @@ class _Scope:
             raise ReferenceError_(f"{ref!r} names no node or input of {self.spec.name!r}", loc,
                                   did_you_mean(head, known) or f"known names: {', '.join(known)}")
         outs = self.ensure(head)
+        if tail.isdigit() and tail not in outs and head in self.iterations:
+            steps = self.iterations[head]
+            if int(tail) >= len(steps):
+                raise ReferenceError_(f"node {head!r} repeats {len(steps)} times; there is no iteration {tail}", loc)
+            return steps[int(tail)]
         name = tail or want
         if name:
             if name not in outs:
@@ -201,12 +207,16 @@ class _Scope:
                                       "to pass through", loc)
             return {"out": inputs[0][0]}
         outs: dict[str, Value] = {}
+        steps = []
         for i in range(count if repeated else 1):
             iteration_scope = {**scope, "i": i} if repeated else scope
             node_path = f"{self.prefix}{node_id}" + (f".{i}" if repeated else "")
             outs = self.call(node_id, node_path, raw, iteration_scope, inputs, path, loc)
             if repeated:
-                inputs = [(default_output(node_id, outs, loc), f"{node_id}[{i}]")]
+                steps.append(default_output(node_id, outs, loc))
+                inputs = [(steps[-1], f"{node_id}.{i}")]
+        if repeated:
+            self.iterations[node_id] = steps
         return outs
 
     def from_values(self, node_id: str, raw: dict, scope: dict, path: tuple) -> list[tuple[Value, str]]:
@@ -286,7 +296,14 @@ class _Scope:
     def call_macro(self, block: Macro, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
         self.check_arity(block, inputs, path, loc)
         params = validate_params(block, fields, self.spec, path)
-        data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
+        try:
+            data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
+        except SegkitError as exc:
+            if not exc.loc.line:
+                exc.loc = loc
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise SpecSchemaError(f"block {block.name!r}: {exc}", loc) from None
         sub = Spec(data, LocMap(loc.file, {(): loc}))
         validate_spec_data(data, sub.locs)
         bindings = dict(zip(sub.inputs, (v for v, _ in inputs)))

@@ -25,8 +25,8 @@ segkit: 1
 name: t
 inputs: {{{", ".join(f"{n}: {c}" for n, c in inputs.items())}}}
 nodes:
-  b: {{block: {block}, from: [{", ".join(inputs)}]{", " + args if args else ""}}}
-outputs: {{out: b}}
+  blk: {{block: {block}, from: [{", ".join(inputs)}]{", " + args if args else ""}}}
+outputs: {{out: blk}}
 """
 
 
@@ -96,8 +96,8 @@ def test_rcu_is_relu_conv_relu_conv_plus_identity():
     model = segkit.build(spec, input="6x7x9")
     w = _weights(model)
     x = torch.randn(2, 6, 7, 9)
-    y = F.conv2d(F.relu(x), w["b.conv1.weight"], w["b.conv1.bias"], padding=1)
-    y = F.conv2d(F.relu(y), w["b.conv2.weight"], padding=1) + x
+    y = F.conv2d(F.relu(x), w["blk.conv1.weight"], w["blk.conv1.bias"], padding=1)
+    y = F.conv2d(F.relu(y), w["blk.conv2.weight"], padding=1) + x
     torch.testing.assert_close(model(x), y)
 
 
@@ -118,7 +118,7 @@ def test_crp_chains_and_sums(order):
     pool = lambda t: F.max_pool2d(t, 5, 1, 2)  # noqa: E731
     total = top = F.relu(x)
     for k in range(1, 4):
-        conv = lambda t: F.conv2d(t, w[f"b.conv{k}.weight"], padding=1)  # noqa: E731
+        conv = lambda t: F.conv2d(t, w[f"blk.conv{k}.weight"], padding=1)  # noqa: E731
         top = conv(pool(top)) if order == "pool_conv" else pool(conv(top))
         total = total + top
     torch.testing.assert_close(model(x), total)
@@ -133,8 +133,8 @@ def test_mrf_fuses_any_number_of_paths():
     w = _weights(model)
     a, b, c = torch.randn(1, 8, 16, 16), torch.randn(1, 16, 8, 8), torch.randn(1, 4, 4, 4)
     up = lambda t: F.interpolate(t, size=(16, 16), mode="bilinear", align_corners=False)  # noqa: E731
-    want = (F.conv2d(a, w["b.conv0.weight"], padding=1) + up(F.conv2d(b, w["b.conv1.weight"], padding=1))
-            + up(F.conv2d(c, w["b.conv2.weight"], padding=1)))
+    want = (F.conv2d(a, w["blk.conv0.weight"], padding=1) + up(F.conv2d(b, w["blk.conv1.weight"], padding=1))
+            + up(F.conv2d(c, w["blk.conv2.weight"], padding=1)))
     torch.testing.assert_close(model(a=a, b=b, c=c), want)
 
 
@@ -162,3 +162,14 @@ def test_refinenet_block_any_number_of_paths():
     assert tuple(out.shape) == (1, 8, 16, 16)
     with pytest.raises(SegkitError, match="adapt"):
         segkit.check(_block("refinenet", {"a": 8, "b": 8}, adapt=[True]), input={"a": "8x4x4", "b": "8x4x4"})
+
+
+def test_python_blocks_register_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from segkit.blocks import crp, mrf, refinenet; got = []\n"
+            "for m in (crp, mrf, refinenet): m.segkit_register_blocks(register=got.append)\n"
+            "assert [b.name for b in got] == ['crp', 'mrf', 'refinenet'], got\n"
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -114,3 +114,10 @@ def test_narrow_bottleneck_resnet_compiles(output_stride, stem):
     kw = dict(input="3x64x64", depth=50, width=8, output_stride=output_stride, stem=stem, multi_grid=[1, 2, 4])
     report = segkit.check(RESNET, **kw)
     _run(segkit.build(RESNET, **kw).train(), report)
+
+
+def test_weights_load_across_output_strides():
+    kw = dict(input="3x32x32", depth=18, width=4)
+    os32 = segkit.build(RESNET, output_stride=32, **kw)
+    os8 = segkit.build(RESNET, output_stride=8, **kw)
+    os8.load_state_dict(os32.state_dict(), strict=True)

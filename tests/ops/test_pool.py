@@ -52,6 +52,8 @@ def test_maxpool_outputs_and_errors():
         pool.infer(pool.Params(kernel=4), Shape(1, (3, 9)))
     geometry = pool.infer(pool.Params(kernel=3, stride=2, dilation=2), Shape(1, (9, 9))).geometry
     assert geometry == Geometry.window([5, 5], [2, 2])
+    with pytest.raises(ShapeError, match="3-d average pooling needs the unpadded input"):
+        AvgPool().infer(AvgPool.Params(kernel=3, padding=1), Shape(1, (2, 5, 5)))
 
 
 @given(shapes(1, 3, max_size=10), st.data(), st.sampled_from([AdaptiveAvgPool, AdaptiveMaxPool]))

@@ -1,0 +1,114 @@
+"""The block contract test kit: a ``Case`` per registered block, run through a one-node
+spec so Python blocks, YAML composites and macros are checked the same way.
+
+Each block family's ``cases_<family>.py`` defines ``CASES = {name: Case(...)}``;
+``test_contract.py`` requires a case for every registered block.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import yaml
+from hypothesis import strategies as st
+from torch.fx.passes.shape_prop import ShapeProp
+from torch.utils.flop_counter import FlopCounterMode
+
+import segkit
+from segkit.block import Macro
+from segkit.compile import compile_graph
+from segkit.registry import CompositeBlock, default_registry
+
+
+@dataclass
+class Case:
+    """How to exercise one block: strategies for its params (a dict) and its inputs
+    (a list of Shapes), plus one fixed example for torch.compile."""
+
+    params: st.SearchStrategy[dict]
+    inputs: st.SearchStrategy[list]
+    prelude: dict = field(default_factory=dict)
+    """Nodes placed before the block's node (e.g. the maxpool an unpool refers to)."""
+    sources: list | None = None
+    """The block node's ``from``; default: every input x0..xn."""
+
+
+def one_node_spec(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None) -> str:
+    """A spec whose node ``node`` calls ``block`` on inputs x0..xn (after the case's prelude)."""
+    inputs = {f"x{k}": {"channels": s.channels, "rank": s.rank} for k, s in enumerate(shapes)}
+    sources = case.sources if case and case.sources is not None else list(inputs)
+    nodes = dict(case.prelude) if case else {}
+    nodes["node"] = {"block": block, "from": sources, **params}
+    first = first_output(block, params, len(sources))
+    return yaml.safe_dump({"segkit": 1, "name": f"contract-{block}", "inputs": inputs,
+                           "nodes": nodes, "outputs": {"out": f"node.{first}"}}, sort_keys=False)
+
+
+def first_output(name: str, params: dict, n_inputs: int) -> str:
+    """The first output name of block ``name`` called with ``params``."""
+    block = default_registry().block(name)
+    if isinstance(block, CompositeBlock):
+        return next(iter(block.spec.outputs))
+    try:
+        p = block.Params(**params)
+    except ValueError:
+        return "out"
+    if isinstance(block, Macro):
+        return next(iter(block.expand(p, n_inputs)["outputs"]))
+    return block.output_names(p)[0]
+
+
+def resolve_case(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None):
+    text = one_node_spec(block, params, shapes, case)
+    report = segkit.check(text, input={f"x{k}": s for k, s in enumerate(shapes)})
+    # expose every output of the block, not only the default one
+    group = report.graph.groups["node"]
+    report.graph.outputs = dict(group.outputs)
+    return report
+
+
+def check_against_torch(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None,
+                        batch: int = 2) -> None:
+    """Static shapes of every node and output, params and MACs equal PyTorch's; the
+    compiled block also runs backward."""
+    report = resolve_case(block, params, shapes, case)
+    model = compile_graph(report.graph)
+    model.train()
+    xs = [torch.randn(batch, *s.as_tuple(), requires_grad=True) for s in shapes]
+    ShapeProp(model).propagate(*xs)
+    for fx_node in model.graph.nodes:
+        value = fx_node.meta.get("segkit_value")
+        if value is not None:
+            static = report.graph.nodes[value.node].meta["shapes"][value.output]
+            actual = tuple(fx_node.meta["tensor_meta"].shape)
+            assert actual == (batch, *static.as_tuple()), f"{value}: torch {actual}, static {static}"
+    assert report.params == sum(p.numel() for p in model.parameters()), "params differ"
+    with FlopCounterMode(display=False) as counter:
+        out = model(*xs)
+    assert 2 * batch * report.macs == counter.get_total_flops(), \
+        f"MACs: static {report.macs}, torch {counter.get_total_flops() / 2 / batch}"
+    outs = out.values() if isinstance(out, dict) else [out]
+    loss = sum(o.float().sum() for o in outs if o.is_floating_point())
+    if loss.requires_grad:
+        loss.backward()
+
+
+def graph_breaks(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None) -> int:
+    """Graph breaks torch.compile (dynamo) finds in the compiled block."""
+    report = resolve_case(block, params, shapes, case)
+    model = compile_graph(report.graph).eval()
+    xs = [torch.randn(2, *s.as_tuple()) for s in shapes]
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(model)(*xs)
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+    compiled(*xs)
+    return len(explanation.break_reasons)
+
+
+def shapes_2d(channels, size=st.integers(4, 16), n: int = 1, same: bool = True):
+    """``n`` 2-D input shapes with ``channels`` (an int or strategy) and square sizes."""
+    chans = channels if isinstance(channels, st.SearchStrategy) else st.just(channels)
+    if same:
+        return st.tuples(chans, size).map(lambda cs: [segkit.Shape(cs[0], (cs[1], cs[1]))] * n)
+    return st.lists(st.tuples(chans, size).map(lambda cs: segkit.Shape(cs[0], (cs[1], cs[1]))),
+                    min_size=n, max_size=n)
