@@ -115,8 +115,9 @@ def make_report(graph: Graph, input_shapes: dict[str, Shape]) -> Report:
     for group_id, group in graph.groups.items():
         if group_id not in totals:
             continue
-        shapes = {name: _meta(graph, v)["shapes"][v.output] for name, v in group.outputs.items()}
-        grids = [_meta(graph, v)["grids"][v.output] for v in group.outputs.values()]
+        live = {name: v for name, v in group.outputs.items() if v.node in graph.nodes or v.node in graph.input_meta}
+        shapes = {name: _meta(graph, v)["shapes"][v.output] for name, v in live.items()}
+        grids = [_meta(graph, v)["grids"][v.output] for v in live.values()]
         params, macs = totals[group_id]
         report.rows.append(Row(group_id, group.block, shapes, grids, params, macs))
     return report

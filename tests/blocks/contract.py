@@ -39,32 +39,28 @@ def one_node_spec(block: str, params: dict, shapes: list[segkit.Shape], case: Ca
     sources = case.sources if case and case.sources is not None else list(inputs)
     nodes = dict(case.prelude) if case else {}
     nodes["node"] = {"block": block, "from": sources, **params}
-    first = first_output(block, params, len(sources))
+    outputs = {name: f"node.{name}" for name in output_names(block, params, len(sources))}
     return yaml.safe_dump({"segkit": 1, "name": f"contract-{block}", "inputs": inputs,
-                           "nodes": nodes, "outputs": {"out": f"node.{first}"}}, sort_keys=False)
+                           "nodes": nodes, "outputs": outputs}, sort_keys=False)
 
 
-def first_output(name: str, params: dict, n_inputs: int) -> str:
-    """The first output name of block ``name`` called with ``params``."""
+def output_names(name: str, params: dict, n_inputs: int) -> list[str]:
+    """The output names of block ``name`` called with ``params``."""
     block = default_registry().block(name)
     if isinstance(block, CompositeBlock):
-        return next(iter(block.spec.outputs))
+        return list(block.spec.outputs)
     try:
         p = block.Params(**params)
     except ValueError:
-        return "out"
+        return ["out"]
     if isinstance(block, Macro):
-        return next(iter(block.expand(p, n_inputs)["outputs"]))
-    return block.output_names(p)[0]
+        return list(block.expand(p, n_inputs)["outputs"])
+    return list(block.output_names(p))
 
 
 def resolve_case(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None):
     text = one_node_spec(block, params, shapes, case)
-    report = segkit.check(text, input={f"x{k}": s for k, s in enumerate(shapes)})
-    # expose every output of the block, not only the default one
-    group = report.graph.groups["node"]
-    report.graph.outputs = dict(group.outputs)
-    return report
+    return segkit.check(text, input={f"x{k}": s for k, s in enumerate(shapes)})
 
 
 def check_against_torch(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None,

@@ -1,0 +1,43 @@
+"""Contract cases for the RefineNet blocks, the ResNet units and conv_bn_act."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from segkit import Shape
+
+from .contract import Case, shapes_2d
+
+ints = st.integers
+
+
+def _pyramid(n: int):
+    """``n`` inputs, finest first, each half the size of the previous one."""
+    return st.tuples(ints(2, 6), ints(8, 16), st.lists(ints(1, 6), min_size=n, max_size=n)).map(
+        lambda t: [Shape(c, (max(1, t[1] >> k),) * 2) for k, c in enumerate(t[2])])
+
+
+CASES = {
+    "conv_bn_act": Case(st.fixed_dictionaries({"out": ints(1, 6), "stride": ints(1, 2), "dilation": ints(1, 2),
+                                               "norm": st.sampled_from(["bn", "gn", "none"]),
+                                               "act": st.sampled_from(["relu", "prelu", "none"])}).map(
+        lambda p: {**p, "out": p["out"] * 2} if p["norm"] == "gn" else p), shapes_2d(ints(1, 4))),
+    "rcu": Case(st.fixed_dictionaries({"bias": st.sampled_from(["first", "both", "none"]),
+                                       "out": st.sampled_from([None, 3])}), shapes_2d(ints(1, 5))),
+    "crp": Case(st.fixed_dictionaries({"stages": ints(1, 4), "order": st.sampled_from(["pool_conv", "conv_pool"]),
+                                       "bias": st.booleans()}), shapes_2d(ints(1, 5))),
+    "mrf": Case(ints(1, 3).flatmap(lambda n: st.tuples(st.just(n), ints(1, 6))).map(
+        lambda t: {"features": t[1], "_n": t[0]}).map(lambda p: {"features": p["features"]}),
+        ints(1, 3).flatmap(_pyramid)),
+    "refinenet": Case(st.fixed_dictionaries({"features": ints(2, 6), "crp_stages": ints(1, 3),
+                                             "out_rcus": ints(0, 2), "adapt_rcus": ints(0, 2)}),
+                      ints(1, 3).flatmap(_pyramid)),
+    "resnet_basic": Case(st.fixed_dictionaries({"planes": ints(1, 6), "stride": ints(1, 2), "dilation": ints(1, 2)}),
+                         shapes_2d(ints(1, 6))),
+    "resnet_bottleneck": Case(st.fixed_dictionaries({"planes": ints(1, 4), "stride": ints(1, 2),
+                                                     "dilation": ints(1, 2)}), shapes_2d(ints(1, 8))),
+    "resnet": Case(st.fixed_dictionaries({"depth": st.sampled_from([18, 50]), "width": st.sampled_from([4, 8]),
+                                          "layers": st.just([1, 1, 1, 1]),
+                                          "output_stride": st.sampled_from([8, 16, 32]),
+                                          "stem": st.sampled_from(["standard", "deep"])}),
+                   shapes_2d(st.just(3), size=ints(16, 40))),
+}
