@@ -172,7 +172,7 @@ def blocks(name):
     block = registry.block(name, SourceLoc("<command line>"))
     console.print(block_doc_table(name, block))
     if block.doc:
-        console.print(block.doc, highlight=False)
+        console.print("\n" + " ".join(block.doc.split()), highlight=False)
 
 
 @main.command()

@@ -59,19 +59,45 @@ def block_fields(block) -> list[tuple[str, str, str, str]]:
     from segkit.registry import CompositeBlock
 
     if isinstance(block, CompositeBlock):
-        return [(k, type(v).__name__, repr(v), "") for k, v in block.spec.params.items()]
+        from segkit.spec.comments import param_docs
+
+        docs = param_docs(block.spec)
+        return [(k, type(v).__name__, repr(v), docs[k]) for k, v in block.spec.params.items()]
     out = []
     for name, info in block.Params.model_fields.items():
         default = "required" if info.default is PydanticUndefined and info.default_factory is None else repr(info.default)
-        kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-        out.append((name, kind, default, info.description or ""))
+        out.append((name, type_name(info.annotation), default, info.description or ""))
     return out
 
 
+def type_name(annotation) -> str:
+    """Readable type of a params field: ``int | list[int]``, ``'bn' | 'none'``."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(dict.fromkeys(type_name(a) for a in args))
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(type_name(a) for a in args)}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
+
+
 def block_doc_table(name: str, block) -> Table:
-    table = Table(title=f"{name}: {block.doc.splitlines()[0] if block.doc else ''}", title_justify="left")
-    for col in ("param", "type", "default", "doc"):
-        table.add_column(col, no_wrap=col != "doc")
+    """One row per param: name, type, default, doc (long defaults and docs wrap)."""
+    first = " ".join(block.doc.split()).split(". ")[0] if block.doc else ""
+    table = Table(title=f"{name}: {first}" if first else name, title_justify="left", show_lines=False)
+    table.add_column("param", no_wrap=True, style="bold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("default", overflow="fold", max_width=28)
+    table.add_column("doc", overflow="fold", ratio=1)
     for field_name, kind, default, doc in block_fields(block):
         table.add_row(field_name, escape(kind), escape(default), escape(doc))
     return table
