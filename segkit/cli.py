@@ -189,3 +189,27 @@ def specs():
     for name, entry in sorted(default_registry().specs.items()):
         table.add_row(name, entry.dist, str(entry.obj))
     _console().print(table)
+
+
+@main.command()
+@user_errors
+def plugins():
+    """List plugins: distribution, version, what each registers, conflicts and failures."""
+    from rich.table import Table
+
+    from segkit.plugin_report import plugin_rows
+    from segkit.registry import default_registry
+
+    registry = default_registry()
+    table = Table(title="plugins", title_justify="left")
+    for col in ("plugin", "distribution", "version", "registers"):
+        table.add_column(col, overflow="fold")
+    for row in plugin_rows(registry):
+        table.add_row(*row)
+    console = _console()
+    console.print(table)
+    for (kind, name), entries in sorted(registry.conflicts.items()):
+        who = " and ".join(f"{e.dist} ({e.plugin})" for e in entries)
+        console.print(f"conflict: {kind} {name!r} is registered by {who}; using it is an error", highlight=False)
+    for failure in registry.failures:
+        console.print(f"failed: plugin {failure.name!r} from {failure.dist}: {failure.cause}", highlight=False)

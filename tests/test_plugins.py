@@ -1,0 +1,135 @@
+"""Plugin discovery, registration, conflicts and failures, each with a fresh manager."""
+from __future__ import annotations
+
+import importlib.metadata
+import types
+
+import pytest
+
+import segkit
+from segkit import plugins as plugins_module
+from segkit.hookspecs import hookimpl
+from segkit.ops.conv import Conv
+from segkit.plugins import get_plugin_manager
+from segkit.registry import Registry
+
+SPEC = """
+segkit: 1
+name: uses-{block}
+inputs: {{x: 3}}
+nodes:
+  a: {{block: {block}, out: 4}}
+outputs: {{out: a}}
+"""
+UNRELATED = SPEC.format(block="conv")
+
+
+class Wide(Conv):
+    """A conv registered under another name by a test plugin."""
+
+    name = "wide_conv"
+
+
+def plugin(**hooks) -> types.SimpleNamespace:
+    return types.SimpleNamespace(**{name: hookimpl(fn) for name, fn in hooks.items()})
+
+
+def registry_with(*extra, dists=None) -> Registry:
+    plugins = get_plugin_manager(load_entry_points=False)
+    for k, module in enumerate(extra):
+        name = f"test-plugin-{k}"
+        plugins.manager.register(module, name=name)
+        plugins.dists[name] = (dists or {}).get(k, f"segkit-test{k}")
+    return Registry.from_plugins(plugins)
+
+
+def test_segkit_register_blocks_makes_a_block_usable_from_yaml():
+    registry = registry_with(plugin(segkit_register_blocks=lambda register: register(Wide)))
+    report = segkit.check(SPEC.format(block="wide_conv"), registry=registry)
+    assert report.outputs["out"].channels == 4
+    assert registry.blocks["wide_conv"].dist == "segkit-test0"
+
+
+def test_segkit_register_specs_makes_a_spec_buildable_by_name(tmp_path):
+    path = tmp_path / "mynet.yaml"
+    path.write_text(UNRELATED)
+    registry = registry_with(plugin(segkit_register_specs=lambda register: register(path)))
+    assert segkit.check("mynet", registry=registry).params == 3 * 4 * 9 + 4
+
+
+def test_duplicate_block_name_is_an_error_naming_both_distributions_only_where_used():
+    first = plugin(segkit_register_blocks=lambda register: register(Wide))
+    second = plugin(segkit_register_blocks=lambda register: register(Wide))
+    registry = registry_with(first, second, dists={0: "segkit-alpha", 1: "segkit-beta"})
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check(SPEC.format(block="wide_conv"), registry=registry)
+    assert "segkit-alpha" in info.value.message and "segkit-beta" in info.value.message
+    assert info.value.loc.line > 0
+    segkit.check(UNRELATED, registry=registry)  # unrelated specs still work
+
+
+def test_a_plugin_whose_hook_raises_is_reported_and_others_still_work():
+    def broken(register):
+        raise RuntimeError("boom")
+
+    registry = registry_with(plugin(segkit_register_blocks=broken))
+    assert [f.dist for f in registry.failures] == ["segkit-test0"]
+    assert "boom" in registry.failures[0].cause
+    segkit.check(UNRELATED, registry=registry)
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check(SPEC.format(block="missing_block"), registry=registry)
+    assert "segkit-test0" in info.value.hint  # the unknown-name hint names the broken plugin
+
+
+class FakeEntryPoint:
+    def __init__(self, name, target, dist="segkit-fake"):
+        self.name = name
+        self.target = target
+        self.dist = types.SimpleNamespace(name=dist, version="9.9")
+
+    def load(self):
+        if isinstance(self.target, Exception):
+            raise self.target
+        return self.target
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    points = []
+
+    def entry_points(group=None):
+        assert group == "segkit"
+        return list(points)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    return points
+
+
+def test_entry_points_are_discovered(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("wide", plugin(segkit_register_blocks=lambda register: register(Wide))))
+    registry = Registry.from_plugins(get_plugin_manager())
+    assert registry.blocks["wide_conv"].dist == "segkit-fake"
+    assert registry.plugins.versions["wide"] == "9.9"
+
+
+def test_a_plugin_that_fails_to_import_is_reported(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("broken", ImportError("No module named 'segkit_broken'")))
+    registry = Registry.from_plugins(get_plugin_manager())
+    assert registry.failures[0].name == "broken" and "segkit_broken" in registry.failures[0].cause
+    segkit.check(UNRELATED, registry=registry)
+
+
+@pytest.mark.parametrize("setting, loaded", [("none", False), ("", False), ("wide", True),
+                                             ("segkit-fake", True), ("other", False)])
+def test_segkit_plugins_allow_lists_entry_points(fake_entry_points, monkeypatch, setting, loaded):
+    fake_entry_points.append(FakeEntryPoint("wide", plugin(segkit_register_blocks=lambda register: register(Wide))))
+    monkeypatch.setenv("SEGKIT_PLUGINS", setting)
+    registry = Registry.from_plugins(get_plugin_manager())
+    assert ("wide_conv" in registry.blocks) is loaded
+    assert "conv" in registry.blocks  # built-ins always load
+
+
+def test_builtins_register_through_the_same_hooks():
+    plugins = get_plugin_manager(load_entry_points=False)
+    names = {impl.plugin_name for impl in plugins.manager.hook.segkit_register_blocks.get_hookimpls()}
+    assert set(plugins_module.BUILTIN_PLUGINS) - {"segkit.specs_builtin"} <= names
