@@ -67,7 +67,11 @@ class Block:
     ``infer`` and ``build``; the module docstring (or class docstring) cites the paper.
 
     ``arity`` is the (min, max) number of ``from`` inputs; max ``None`` means any.
-    ``outputs`` names the outputs; the first is the default one.
+    ``outputs`` names the outputs; the first is the default one. ``min_rank`` and
+    ``max_rank`` bound the spatial rank of the first input; the inference pass enforces
+    them. Optional ``Ref`` params left unset pass no input, so ``infer`` then receives
+    fewer shapes. A block with one output returns a tensor; with several, a tuple in
+    ``output_names`` order.
     """
 
     name: ClassVar[str] = ""

@@ -83,6 +83,11 @@ class Analysis:
 
     def infer_node(self, node: Node, shapes: list[Shape]):
         """The block's rule on ``shapes``, with errors located at the node."""
+        block = node.block
+        if shapes and not (block.min_rank <= shapes[0].rank <= (block.max_rank if block.max_rank is not None else 99)):
+            limit = f"{block.min_rank}..{block.max_rank}" if block.max_rank is not None else f">= {block.min_rank}"
+            raise ShapeError(f"node {node.id!r} ({node.op}): takes inputs with {limit} spatial dims, "
+                             f"got {shapes[0]}", node.loc)
         try:
             inference = node.block.infer(node.params, *shapes)
         except MismatchError as exc:

@@ -72,6 +72,8 @@ class Conv(Block):
 
     name = "conv"
     Params = ConvParams
+    min_rank = 1
+    max_rank = 3
 
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "conv")
@@ -124,6 +126,8 @@ class ConvTranspose(Block):
 
     name = "conv_transpose"
     Params = ConvTransposeParams
+    min_rank = 1
+    max_rank = 3
 
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "conv_transpose")
@@ -178,6 +182,8 @@ class SepConv(Block):
 
     name = "sepconv"
     Params = SepConvParams
+    min_rank = 1
+    max_rank = 3
 
     def parts(self, p, x: Shape):
         mid = x.channels * p.multiplier

@@ -39,14 +39,13 @@ def resize(x: torch.Tensor, like: torch.Tensor | None = None, *, scale=None, siz
     return F.interpolate(x, size=size, scale_factor=scale, mode=mode, align_corners=align_corners)
 
 
-def unpool(x: torch.Tensor, indices: torch.Tensor, source: torch.Tensor, *, kernel, stride,
-           padding=0) -> torch.Tensor:
+def unpool(x: torch.Tensor, indices: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     """Max-unpool ``x`` to the spatial size of ``source``, the pool's input.
 
     Written as the scatter that max-unpooling is (values go to the flat argmax positions
     the pool recorded, zeros elsewhere), equal to ``F.max_unpoolNd``, so that
-    ``torch.export`` and ONNX (ScatterElements) handle it; ``kernel``, ``stride`` and
-    ``padding`` are validated statically by the shape rule.
+    ``torch.export`` and ONNX (ScatterElements) handle it; the pool's kernel, stride and
+    padding are only needed by the static shape rule, which checks them.
     """
     flat = x.new_zeros(x.shape[0], x.shape[1], source.shape[2:].numel())
     flat = flat.scatter(2, indices.flatten(2), x.flatten(2))

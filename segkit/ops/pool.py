@@ -212,8 +212,7 @@ class Unpool(Block):
     def call(self, p):
         from segkit.ops import functional
 
-        return functional.unpool, {"kernel": p.kernel, "stride": p.stride if p.stride is not None else p.kernel,
-                                   "padding": p.padding}
+        return functional.unpool, {}
 
 
 @hookimpl
