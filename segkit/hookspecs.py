@@ -31,3 +31,28 @@ def segkit_register_specs(register: Callable) -> None:
     ``register(path, name=None)``: a ``pathlib.Path`` to a YAML spec, named after the
     file unless ``name`` is given; ``segkit build NAME`` then finds it.
     """
+
+
+@hookspec
+def segkit_register_datasets(register: Callable) -> None:
+    """Register datasets that ``segkit train/eval --data NAME[:path]`` can read.
+
+    ``register(dataset, name=None)``: a class or factory named by ``name`` or its
+    ``name`` attribute; see :mod:`segkit.data` for the dataset protocol.
+    """
+
+
+@hookspec
+def segkit_register_metrics(register: Callable) -> None:
+    """Register evaluation metrics: ``register(metric, name=None)``; see :mod:`segkit.metrics`."""
+
+
+@hookspec
+def segkit_register_losses(register: Callable) -> None:
+    """Register training losses: ``register(loss, name=None)``; see :mod:`segkit.losses`."""
+
+
+@hookspec
+def segkit_register_weight_formats(register: Callable) -> None:
+    """Register state-dict formats ``segkit.load_weights(model, path, format=NAME)`` can
+    map onto a spec's keys: ``register(weight_format, name=None)``."""

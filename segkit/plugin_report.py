@@ -10,8 +10,8 @@ def plugin_rows(registry: Registry) -> list[tuple[str, str, str, str]]:
     """(plugin, distribution, version, "blocks: a, b; specs: c") per plugin."""
     by_plugin: dict[str, dict[str, list[str]]] = {}
     dists: dict[str, str] = {}
-    entries = [("blocks", e) for e in registry.blocks.values()] + [("specs", e) for e in registry.specs.values()]
-    entries += [(kind + "s", e) for (kind, _), clash in registry.conflicts.items() for e in clash]
+    entries = [(kind, e) for kind, table in registry.tables.items() for e in table.values()]
+    entries += [(kind, e) for (kind, _), clash in registry.conflicts.items() for e in clash]
     for kind, entry in entries:
         by_plugin.setdefault(entry.plugin, {}).setdefault(kind, []).append(entry.name)
         dists[entry.plugin] = entry.dist
@@ -20,7 +20,7 @@ def plugin_rows(registry: Registry) -> list[tuple[str, str, str, str]]:
     for plugin, kinds in by_plugin.items():
         dist = dists[plugin]
         version = versions.get(plugin) or _version(dist)
-        what = "; ".join(f"{kind}: {', '.join(sorted(names))}" for kind, names in sorted(kinds.items()))
+        what = "; ".join(f"{kind}s: {', '.join(sorted(names))}" for kind, names in sorted(kinds.items()))
         rows.append((plugin, dist, version, what))
     return rows
 

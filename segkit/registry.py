@@ -1,4 +1,5 @@
-"""Names to blocks and specs, collected from every plugin's hooks.
+"""Names to blocks, specs, datasets, metrics, losses and weight formats, collected from
+every plugin's hooks.
 
 A name registered by two plugins is a conflict: it is recorded with both
 distributions, and only using that name is an error, so unrelated specs still check.
@@ -47,10 +48,9 @@ class CompositeBlock:
 
 @dataclass
 class Registry:
-    """Every registered block and spec, by name, plus conflicts and plugin failures."""
+    """Every registered thing by kind and name, plus conflicts and plugin failures."""
 
-    blocks: dict[str, Entry] = field(default_factory=dict)
-    specs: dict[str, Entry] = field(default_factory=dict)
+    tables: dict[str, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
     conflicts: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
     plugins: Plugins | None = None
@@ -58,9 +58,8 @@ class Registry:
     @classmethod
     def from_plugins(cls, plugins: Plugins) -> "Registry":
         registry = cls(failures=list(plugins.failures), plugins=plugins)
-        hooks = plugins.manager.hook
-        for kind, hook, make in (("block", hooks.segkit_register_blocks, _make_block),
-                                 ("spec", hooks.segkit_register_specs, _make_spec)):
+        for kind, make in KINDS.items():
+            hook = getattr(plugins.manager.hook, HOOKS[kind])
             for impl in hook.get_hookimpls():
                 plugin = impl.plugin_name
                 dist = plugins.dists.get(plugin, plugin)
@@ -75,8 +74,16 @@ class Registry:
                     registry.failures.append(PluginFailure(plugin, dist, f"{type(exc).__name__} in {kind} hook: {exc}"))
         return registry
 
+    @property
+    def blocks(self) -> dict[str, Entry]:
+        return self.tables["block"]
+
+    @property
+    def specs(self) -> dict[str, Entry]:
+        return self.tables["spec"]
+
     def _add(self, kind: str, entry: Entry) -> None:
-        table = self.blocks if kind == "block" else self.specs
+        table = self.tables[kind]
         key = (kind, entry.name)
         if key in self.conflicts:
             self.conflicts[key].append(entry)
@@ -85,8 +92,12 @@ class Registry:
         else:
             table[entry.name] = entry
 
+    def get(self, kind: str, name: str, loc: SourceLoc | None = None):
+        """The object registered as ``name`` of ``kind`` ("dataset", "metric", ...)."""
+        return self._lookup(kind, name, loc).obj
+
     def _lookup(self, kind: str, name: str, loc: SourceLoc | None) -> Entry:
-        table = self.blocks if kind == "block" else self.specs
+        table = self.tables[kind]
         if name in table:
             return table[name]
         clash = self.conflicts.get((kind, name))
@@ -127,6 +138,21 @@ def _make_spec(obj, name):
     if not isinstance(obj, Path):
         raise TypeError(f"register() takes a pathlib.Path to a spec, not {type(obj).__name__}")
     return name or obj.stem, obj
+
+
+def _make_named(obj, name):
+    """Datasets, metrics, losses, weight formats: named by ``name=`` or their ``name``."""
+    name = name or getattr(obj, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"register() needs a name for {obj!r}: pass name=... or give it a 'name' attribute")
+    return name, obj
+
+
+HOOKS = {"block": "segkit_register_blocks", "spec": "segkit_register_specs",
+         "dataset": "segkit_register_datasets", "metric": "segkit_register_metrics",
+         "loss": "segkit_register_losses", "weight_format": "segkit_register_weight_formats"}
+KINDS = {"block": _make_block, "spec": _make_spec, "dataset": _make_named, "metric": _make_named,
+         "loss": _make_named, "weight_format": _make_named}
 
 
 @functools.lru_cache(maxsize=1)
