@@ -121,3 +121,109 @@ def sizes(rank: int, min_value: int = 1, max_value: int = 3) -> st.SearchStrateg
     """A size param: one int, or a list of ``rank`` ints (per spatial dim)."""
     one = st.integers(min_value, max_value)
     return one | st.lists(one, min_size=rank, max_size=rank)
+
+
+# -- strategies derived from a block's Params, and the one-line block test ------------
+
+SMALL_INT = 4
+"""Upper bound for drawn ints without an upper bound (keeps tensors small)."""
+
+
+def _bounds(metadata) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for meta in metadata:
+        for attr, strict in (("ge", False), ("gt", True)):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                lo = value + (1 if strict else 0)
+        for attr, strict in (("le", False), ("lt", True)):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                hi = value - (1 if strict else 0)
+    return lo, hi
+
+
+def strategy_for(annotation, metadata=()) -> st.SearchStrategy | None:
+    """A small-valued hypothesis strategy for a params field's type, or None (node
+    references and types without an obvious small domain are left at their default)."""
+    import types
+    import typing
+
+    from segkit.block import Ref
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        if any(isinstance(a, Ref) for a in args[1:]):
+            return None
+        return strategy_for(args[0], (*metadata, *args[1:]))
+    if origin in (typing.Union, types.UnionType):
+        options = [s for s in (strategy_for(a, metadata) for a in args) if s is not None]
+        return st.one_of(*options) if options else None
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin is list:
+        item = strategy_for(args[0]) if args else None
+        return st.lists(item, min_size=1, max_size=3) if item is not None else None
+    if annotation is type(None):
+        return st.none()
+    if annotation is bool:
+        return st.booleans()
+    lo, hi = _bounds(metadata)
+    if annotation is int:
+        lo = 0 if lo is None else int(lo)
+        return st.integers(lo, int(hi) if hi is not None else max(lo, 1) + SMALL_INT - 1)
+    if annotation is float:
+        lo = 0.0 if lo is None else float(lo)
+        return st.floats(lo, float(hi) if hi is not None else lo + 1.0, allow_nan=False)
+    return None
+
+
+def params_strategy(block: Block | type[Block]) -> st.SearchStrategy[dict]:
+    """Dicts of params for ``block``: each field drawn from its type (or left at its
+    default, sometimes), required fields always drawn."""
+    from pydantic_core import PydanticUndefined
+
+    block = block() if isinstance(block, type) else block
+    fields = {}
+    for name, info in block.Params.model_fields.items():
+        strategy = strategy_for(info.annotation, info.metadata)
+        required = info.default is PydanticUndefined and info.default_factory is None
+        if strategy is None:
+            if required:
+                raise TypeError(f"cannot derive a strategy for required param {name!r} of {block.name!r}; "
+                                "pass params= to block_test")
+            continue
+        fields[name] = strategy if required else st.one_of(st.just(info.default), strategy)
+    return st.fixed_dictionaries(fields)
+
+
+def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | None = None,
+               inputs: st.SearchStrategy | None = None, max_examples: int | None = None):
+    """A ready pytest test for a block: ``test_my_block = block_test(MyBlock)``.
+
+    Draws params (``params_strategy`` by default) and input shapes (one input of rank
+    ``min_rank..max_rank`` by default) and asserts, via ``check_against_torch``, that the
+    block's static rule accepts exactly what PyTorch accepts and is exact there: output
+    shapes, parameter count and MACs.
+    """
+    from hypothesis import given, settings
+
+    block = block() if isinstance(block, type) else block
+    params = params if params is not None else params_strategy(block)
+    if inputs is None:
+        lo, hi = block.min_rank, block.max_rank if block.max_rank is not None else 3
+        inputs = shapes(min_rank=max(lo, 1) if lo else 0, max_rank=min(hi, 3), min_size=1, max_size=16).map(
+            lambda s: [s])
+
+    @given(params=params, inputs=inputs)
+    def test(params, inputs):
+        try:
+            p = as_params(block, params)
+        except ValueError:  # pydantic rejects the combination: nothing to compare
+            return
+        check_against_torch(block, p, *inputs)
+
+    if max_examples is not None:
+        test = settings(max_examples=max_examples)(test)
+    test.__name__ = f"test_{block.name}_matches_torch"
+    return test
