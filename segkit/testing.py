@@ -131,7 +131,10 @@ SMALL_INT = 4
 
 def _bounds(metadata) -> tuple[float | None, float | None]:
     lo = hi = None
-    for meta in metadata:
+    flat = []
+    for meta in metadata:  # Field(ge=1) inside Annotated arrives as a FieldInfo
+        flat.extend(getattr(meta, "metadata", None) or [meta])
+    for meta in flat:
         for attr, strict in (("ge", False), ("gt", True)):
             value = getattr(meta, attr, None)
             if value is not None:

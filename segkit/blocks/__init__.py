@@ -14,7 +14,7 @@ def segkit_register_blocks(register):
     for path in sorted(HERE.glob("*.yaml")):
         register(path)
     # Python blocks (macros where the number of inputs varies); importing them needs no torch
-    from segkit.blocks import crp, mrf, refinenet
+    from segkit.blocks import context_encoding, crp, dense_block, mrf, refinenet, vgg_stage
 
-    for module in (crp, mrf, refinenet):
+    for module in (crp, mrf, refinenet, dense_block, vgg_stage, context_encoding):
         module.segkit_register_blocks(register)
