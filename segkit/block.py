@@ -135,13 +135,17 @@ def mismatch(i: int, j: int, what: str, hint: str | None = None) -> MismatchErro
 class Macro(Block):
     """A block written in Python that expands into a sub-spec instead of a module.
 
-    ``expand(p, n_inputs)`` returns spec data (the dict a YAML spec file would hold,
+    Node-reference params (``Ref``) are resolved and passed as inputs after ``from``,
+    as for Python blocks. ``expand(p, n_inputs)`` returns spec data (the dict a YAML spec file would hold,
     without ``params``), which the resolver expands like a YAML composite block. Use it
     where the structure depends on params in ways YAML cannot say, e.g. RefineNet's
     fusion over any number of input paths; shapes, params and MACs stay exact for free.
     """
 
     arity: ClassVar[tuple[int, int | None]] = (1, None)
+    input_names: ClassVar[tuple[str, ...]] = ()
+    """Names of the inputs in order, so ``from: {name: ref}`` can bind them by name;
+    inputs not given are left out (a macro taking optional inputs)."""
 
     def expand(self, p: Any, n_inputs: int) -> dict:
         raise NotImplementedError(f"macro {self.name!r} has no expand()")

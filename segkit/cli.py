@@ -213,3 +213,6 @@ def plugins():
         console.print(f"conflict: {kind} {name!r} is registered by {who}; using it is an error", highlight=False)
     for failure in registry.failures:
         console.print(f"failed: plugin {failure.name!r} from {failure.dist}: {failure.cause}", highlight=False)
+
+
+from segkit import cli_train  # noqa: E402,F401  (registers train, eval, predict)

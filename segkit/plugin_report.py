@@ -6,6 +6,9 @@ import importlib.metadata
 from segkit.registry import Registry
 
 
+PLURAL = {"loss": "losses"}
+
+
 def plugin_rows(registry: Registry) -> list[tuple[str, str, str, str]]:
     """(plugin, distribution, version, "blocks: a, b; specs: c") per plugin."""
     by_plugin: dict[str, dict[str, list[str]]] = {}
@@ -20,7 +23,8 @@ def plugin_rows(registry: Registry) -> list[tuple[str, str, str, str]]:
     for plugin, kinds in by_plugin.items():
         dist = dists[plugin]
         version = versions.get(plugin) or _version(dist)
-        what = "; ".join(f"{kind}s: {', '.join(sorted(names))}" for kind, names in sorted(kinds.items()))
+        what = "; ".join(f"{PLURAL.get(kind, kind + 's')}: {', '.join(sorted(names))}"
+                         for kind, names in sorted(kinds.items()))
         rows.append((plugin, dist, version, what))
     return rows
 

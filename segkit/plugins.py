@@ -29,6 +29,7 @@ BUILTIN_PLUGINS = (
     "segkit.ops.misc",
     "segkit.blocks",
     "segkit.specs_builtin",
+    "segkit.data",
 )
 
 

@@ -24,13 +24,17 @@ MAX_SCAN = 1024
 
 @dataclass(frozen=True)
 class SizeRule:
-    """The accepted sizes of one spatial dim: s >= minimum and s % period in residues."""
+    """The accepted sizes of one spatial dim: s >= minimum and s % period in residues,
+    plus the isolated smaller sizes in ``also`` (e.g. 1, where a map broadcasts)."""
 
     minimum: int | None
     period: int
     residues: tuple[int, ...]
+    also: tuple[int, ...] = ()
 
     def accepts(self, size: int) -> bool:
+        if size in self.also:
+            return True
         return self.minimum is not None and size >= self.minimum and size % self.period in self.residues
 
     def examples(self, near: int, count: int = 2) -> list[int]:
@@ -53,7 +57,10 @@ class SizeRule:
             else:
                 parts.append(f"= {_runs(self.residues)} (mod {self.period})")
         parts.append(f">= {self.minimum}")
-        return f"{dim} " + ", ".join(parts)
+        text = f"{dim} " + ", ".join(parts)
+        if self.also:
+            text += f" (also {_runs(self.also)})"
+        return text
 
 
 def _runs(values: tuple[int, ...]) -> str:
@@ -154,7 +161,8 @@ def _summarise(valid: list[bool], period: int) -> SizeRule:
         minimum = size
     while minimum <= limit and not valid[minimum - 1]:
         minimum += 1
-    return SizeRule(minimum, period, residues)
+    also = tuple(size for size in range(1, minimum) if valid[size - 1])
+    return SizeRule(minimum, period, residues, also)
 
 
 def _reduce(period: int, residues: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:

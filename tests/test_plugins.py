@@ -131,5 +131,6 @@ def test_segkit_plugins_allow_lists_entry_points(fake_entry_points, monkeypatch,
 
 def test_builtins_register_through_the_same_hooks():
     plugins = get_plugin_manager(load_entry_points=False)
-    names = {impl.plugin_name for impl in plugins.manager.hook.segkit_register_blocks.get_hookimpls()}
-    assert set(plugins_module.BUILTIN_PLUGINS) - {"segkit.specs_builtin"} <= names
+    hooks = [name for name in dir(plugins.manager.hook) if name.startswith("segkit_register_")]
+    names = {impl.plugin_name for hook in hooks for impl in getattr(plugins.manager.hook, hook).get_hookimpls()}
+    assert set(plugins_module.BUILTIN_PLUGINS) == names

@@ -15,6 +15,11 @@ def segkit_register_blocks(register):
         register(path)
     # Python blocks (macros where the number of inputs varies); importing them needs no torch
     from segkit.blocks import context_encoding, crp, dense_block, mrf, refinenet, vgg_stage
+    from segkit.blocks import aspp, dense_aspp, jpu, ppm
 
-    for module in (crp, mrf, refinenet, dense_block, vgg_stage, context_encoding):
+    for module in (crp, mrf, refinenet, dense_block, vgg_stage, context_encoding, aspp, ppm, jpu, dense_aspp):
+        module.segkit_register_blocks(register)
+    from segkit.blocks import cff, enet_bottleneck, esp, se
+
+    for module in (enet_bottleneck, esp, cff, se):
         module.segkit_register_blocks(register)

@@ -35,6 +35,10 @@ _COMPARE = {
 }
 _MAX_POWER = 64
 _MAX_RANGE = 100_000
+_MAX_LENGTH = 100_000
+"""Largest list/string/range an expression may build, and most comprehension steps."""
+_MAX_BITS = 4096
+"""Largest integer (in bits) an expression may compute."""
 
 WHOLE = re.compile(r"^\$\{(.*)\}$", re.S)
 EMBEDDED = re.compile(r"\$\{(.*?)\}", re.S)
@@ -102,14 +106,37 @@ class _Evaluator:
         if op is None:
             self.fail(f"operator {type(node.op).__name__} is not allowed")
         left, right = self.visit(node.left), self.visit(node.right)
-        if op is operator.pow and isinstance(right, (int, float)) and abs(right) > _MAX_POWER:
-            self.fail(f"exponent {right} is too large")
-        if op is operator.mul and isinstance(left, (str, list)) and isinstance(right, int) and right > _MAX_RANGE:
-            self.fail("repetition is too large")
-        return self.apply(op, left, right)
+        self.guard_binop(op, left, right)
+        return self.limit(self.apply(op, left, right))
+
+    def guard_binop(self, op, left, right) -> None:
+        """Refuse operations whose result would be huge, before computing them."""
+        if op is operator.pow and isinstance(right, (int, float)) and not isinstance(right, bool):
+            if abs(right) > _MAX_POWER:
+                self.fail(f"exponent {right} is too large")
+            if isinstance(left, int) and right > 0 and abs(left).bit_length() * right > _MAX_BITS:
+                self.fail("the result of ** is too large")
+        if op is operator.mul:
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list)) and isinstance(n, int) and len(seq) * max(n, 0) > _MAX_LENGTH:
+                    self.fail("repetition is too large")
+            if isinstance(left, int) and isinstance(right, int) and \
+                    abs(left).bit_length() + abs(right).bit_length() > _MAX_BITS:
+                self.fail("the product is too large")
+
+    def limit(self, value):
+        """Refuse results too large to be a spec value."""
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_BITS:
+            self.fail("the result is too large")
+        if isinstance(value, (str, list, dict)) and len(value) > _MAX_LENGTH:
+            self.fail(f"the result is too long ({len(value)} items)")
+        return value
 
     def visit_UnaryOp(self, node):
-        return self.apply(_UNARY[type(node.op)], self.visit(node.operand))
+        op = _UNARY.get(type(node.op))
+        if op is None:
+            self.fail(f"operator {type(node.op).__name__} is not allowed")
+        return self.apply(op, self.visit(node.operand))
 
     def visit_BoolOp(self, node):
         value = None
@@ -124,8 +151,11 @@ class _Evaluator:
     def visit_Compare(self, node):
         left = self.visit(node.left)
         for op, comparator in zip(node.ops, node.comparators):
+            compare = _COMPARE.get(type(op))
+            if compare is None:
+                self.fail(f"comparison {type(op).__name__} is not allowed; use == or !=")
             right = self.visit(comparator)
-            if not self.apply(_COMPARE[type(op)], left, right):
+            if not self.apply(compare, left, right):
                 return False
             left = right
         return True
@@ -153,10 +183,13 @@ class _Evaluator:
         if node.keywords:
             self.fail("keyword arguments are not supported")
         args = [self.visit(a) for a in node.args]
-        if node.func.id == "range" and args and max(abs(a) for a in args if isinstance(a, int)) > _MAX_RANGE:
-            self.fail("range is too large")
+        if node.func.id == "range":
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                self.fail("range() takes integers")
+            if args and len(range(*args)) > _MAX_RANGE:
+                self.fail("range is too large")
         result = self.apply(FUNCTIONS[node.func.id], *args)
-        return list(result) if node.func.id in ("range", "zip") else result
+        return self.limit(list(result) if node.func.id in ("range", "zip") else result)
 
     def scoped_function(self, func):
         if not isinstance(func, ast.Name):
@@ -168,6 +201,7 @@ class _Evaluator:
 
     def visit_ListComp(self, node):
         out: list = []
+        self.steps = 0
         self.comprehend(node.generators, lambda: out.append(self.visit(node.elt)))
         return out
 
@@ -176,7 +210,13 @@ class _Evaluator:
         if first.is_async:
             self.fail("async comprehensions are not allowed")
         names = self.targets(first.target)
-        for item in self.visit(first.iter):
+        iterable = self.visit(first.iter)
+        if not isinstance(iterable, (list, str, dict, range)):
+            self.fail(f"cannot iterate over {type(iterable).__name__}")
+        for item in iterable:
+            self.steps = getattr(self, "steps", 0) + 1
+            if self.steps > _MAX_LENGTH:
+                self.fail("the comprehension takes too many steps")
             scope = self.bind(names, item)
             self.scopes.append(scope)
             try:
@@ -198,6 +238,8 @@ class _Evaluator:
     def bind(self, names, item):
         if isinstance(names, str):
             return {names: item}
+        if not isinstance(item, (list, tuple, str)):
+            self.fail(f"cannot unpack {type(item).__name__} into {len(names)} names")
         item = list(item)
         if len(item) != len(names):
             self.fail(f"cannot unpack {len(item)} values into {len(names)} names")
@@ -220,8 +262,14 @@ class _Evaluator:
 def evaluate(text: str, names: dict, loc: SourceLoc | None = None):
     """Evaluate the expression ``text`` (without ``${}``) with ``names`` in scope."""
     loc = loc or SourceLoc()
+    if len(text) > _MAX_LENGTH:
+        raise ExpressionError("expression is too long", loc)
     try:
         tree = ast.parse(text.strip(), mode="eval")
+    except RecursionError:
+        raise ExpressionError(f"in ${{{text[:40]}...}}: expression is too deeply nested", loc) from None
+    except MemoryError:
+        raise ExpressionError("expression is too deeply nested", loc) from None
     except SyntaxError as exc:
         raise ExpressionError(f"in ${{{text}}}: invalid syntax ({exc.msg})", loc) from None
     except ValueError as exc:

@@ -16,26 +16,35 @@ _MERGED = ("params", "inputs", "outputs")
 _MAX_DEPTH = 16
 
 
-def merge_extends(spec, registry=None, depth: int = 0):
+def merge_extends(spec, registry=None, chain: tuple = ()):
+    """``spec`` merged over the spec it extends; ``chain`` holds the files being loaded
+    (a spec that extends itself, directly or not, is an error, not a recursion)."""
+    from segkit.errors import RegistryError
     from segkit.spec.schema import Spec, load_spec
 
     ref = spec.data["extends"]
     loc = spec.loc("extends")
-    if depth > _MAX_DEPTH:
-        raise SpecSchemaError("'extends' chain is too deep (a spec extends itself?)", loc)
+    if not isinstance(ref, str) or not ref:
+        raise SpecSchemaError(f"'extends' takes a spec file or name, got {ref!r}", loc)
+    chain = chain + ((spec.path.resolve(),) if spec.path else ())
+    if len(chain) > _MAX_DEPTH:
+        raise SpecSchemaError("'extends' chain is too deep", loc)
     base_dir = spec.path.parent if spec.path else Path.cwd()
-    candidate = base_dir / ref
-    try:
-        if ref.endswith((".yaml", ".yml")):
-            if not candidate.is_file():
-                raise SpecSchemaError(f"cannot find the extended spec {ref!r} (looked in {base_dir})", loc)
-            base = load_spec(candidate, registry) if depth == 0 else load_spec(candidate, registry)
-        else:
-            base = load_spec(ref, registry)
-    except SpecSchemaError:
-        raise
-    if spec.path and base.path and base.path.resolve() == spec.path.resolve():
-        raise SpecSchemaError("a spec cannot extend itself", loc)
+    if ref.endswith((".yaml", ".yml")):
+        candidate = base_dir / ref
+        if not candidate.is_file():
+            raise SpecSchemaError(f"cannot find the extended spec {ref!r} (looked in {base_dir})", loc)
+        source = candidate
+    else:
+        try:
+            source = (registry or _default_registry()).spec_path(ref, loc)
+        except RegistryError as exc:
+            exc.loc = loc
+            raise
+    if source.resolve() in chain:
+        cycle = " -> ".join(p.name for p in (*chain, source.resolve()))
+        raise SpecSchemaError(f"'extends' cycle: {cycle}", loc, "a spec cannot extend itself, directly or not")
+    base = load_spec(source, registry, _chain=chain)
 
     data = {k: v for k, v in base.data.items() if k != "extends"}
     locs = type(spec.locs)(spec.locs.file)
@@ -70,6 +79,12 @@ def merge_extends(spec, registry=None, depth: int = 0):
             _forget(locs, (key,))
             locs.graft(spec.locs, (key,), (key,))
     return Spec(data, locs, spec.path, [str(base.path or ref), *base.bases])
+
+
+def _default_registry():
+    from segkit.registry import default_registry
+
+    return default_registry()
 
 
 def _forget(locs, prefix: tuple) -> None:

@@ -65,12 +65,12 @@ def _convert(node: yaml.Node, file: str, path: tuple, locs: dict, constructor) -
                                   _loc(file, node, path))
         out: dict = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecSyntaxError("YAML merge keys ('<<') are not supported; use 'extends'",
+                                      _loc(file, key_node, path))
             if not isinstance(key_node, yaml.ScalarNode):
                 raise SpecSyntaxError("mapping keys must be plain scalars", _loc(file, key_node, path))
             key = _convert(key_node, file, path + ("<key>",), {}, constructor)
-            if key == "<<":
-                raise SpecSyntaxError("YAML merge keys ('<<') are not supported; use 'extends'",
-                                      _loc(file, key_node, path))
             if key in out:
                 raise SpecSyntaxError(f"duplicate key {key!r}", _loc(file, key_node, path + (key,)),
                                       hint=f"{key!r} is already defined above in this mapping")

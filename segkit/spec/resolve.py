@@ -33,6 +33,7 @@ from segkit.suggest import did_you_mean
 
 DEFAULT_SIZE = 256
 MAX_NESTING = 32
+MAX_REPEAT = 1000
 
 
 def substitute_deep(value, scope: dict, spec: Spec, path: tuple):
@@ -89,7 +90,7 @@ class Resolver:
                                       did_you_mean(name, spec.inputs))
         for name, decl in spec.inputs.items():
             loc = spec.loc("inputs", name)
-            channels = substitute(decl.channels, values, loc)
+            channels = substitute(decl.channels, values, spec.loc("inputs", name, "channels"))
             if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
                 raise SpecSchemaError(f"input {name!r} needs a positive channel count, got {channels!r}", loc)
             if name in given:
@@ -100,11 +101,21 @@ class Resolver:
                 if shape.rank != decl.rank:
                     raise SpecSchemaError(f"input {name!r} has {decl.rank} spatial dims, but {shape} was given", loc)
             else:
-                size = substitute(decl.size, values, loc) if decl.size is not None else DEFAULT_SIZE
-                spatial = tuple(size) if isinstance(size, list) else (size,) * decl.rank
-                shape = Shape(channels, spatial)
+                shape = Shape(channels, self.example_size(name, decl, values, spec))
             shapes[name] = shape
         return shapes
+
+    def example_size(self, name: str, decl, values: dict, spec: Spec) -> tuple[int, ...]:
+        """The declared example size of input ``name`` (or the default), validated."""
+        loc = spec.loc("inputs", name, "size")
+        size = substitute(decl.size, values, loc) if decl.size is not None else DEFAULT_SIZE
+        sizes = size if isinstance(size, list) else [size] * decl.rank
+        if len(sizes) != decl.rank:
+            raise SpecSchemaError(f"input {name!r} has rank {decl.rank} but size {size!r} has {len(sizes)} values",
+                                  loc)
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise SpecSchemaError(f"input {name!r} needs positive integer sizes, got {size!r}", loc)
+        return tuple(sizes)
 
     # -- expansion -------------------------------------------------------------------
 
@@ -137,6 +148,7 @@ class _Scope:
         self.done: dict[str, dict[str, Value]] = {}
         self.iterations: dict[str, list[Value]] = {}
         self.visiting: list[str] = []
+        self.current: list[tuple] = []
         self.order = list(spec.nodes)
 
     # references
@@ -144,7 +156,9 @@ class _Scope:
     def lookup(self, ref, loc: SourceLoc, want: str | None = None) -> Value:
         if not isinstance(ref, str) or not ref:
             raise ReferenceError_(f"a reference must be a node or input name, got {ref!r}", loc)
-        head, _, tail = ref.partition(".")
+        head, dot, tail = ref.partition(".")
+        if dot and not tail:
+            raise ReferenceError_(f"{ref!r} names no output after the '.'", loc, f"write {head!r} or {head}.NAME")
         if head in self.bindings:
             if tail:
                 raise ReferenceError_(f"input {head!r} has no named outputs (got {ref!r})", loc)
@@ -168,7 +182,8 @@ class _Scope:
         return default_output(head, outs, loc)
 
     def channels(self, ref) -> int:
-        return self.resolver.analysis.shape(self.lookup(ref, self.spec.loc("nodes"))).channels
+        loc = self.spec.loc(*(self.current[-1] if self.current else ("nodes",)))
+        return self.resolver.analysis.shape(self.lookup(ref, loc)).channels
 
     # nodes
 
@@ -191,11 +206,18 @@ class _Scope:
         raw = self.spec.nodes[node_id]
         path = ("nodes", node_id)
         loc = self.spec.loc(*path)
+        self.current.append(path)
+        try:
+            return self.resolve_repeats(node_id, raw, path, loc)
+        finally:
+            self.current.pop()
+
+    def resolve_repeats(self, node_id: str, raw: dict, path: tuple, loc: SourceLoc) -> dict[str, Value]:
         scope = {**self.params, "channels": SpecFunction(self.channels)}
         count = substitute(raw.get("repeat"), scope, self.spec.loc(*path, "repeat"))
         repeated = count is not None
-        if repeated and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
-            raise SpecSchemaError(f"repeat must be a non-negative integer, got {count!r}",
+        if repeated and (not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT):
+            raise SpecSchemaError(f"repeat must be a non-negative integer up to {MAX_REPEAT}, got {count!r}",
                                   self.spec.loc(*path, "repeat"))
         inputs = self.from_values(node_id, raw, scope, path)
         enabled = substitute(raw.get("when", True), scope, self.spec.loc(*path, "when"))
@@ -271,22 +293,9 @@ class _Scope:
     def call_python(self, block: Block, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
         self.check_arity(block, inputs, path, loc)
         params = validate_params(block, fields, self.spec, path)
+        inputs = inputs + self.ref_inputs(block, params, path)
         values = [v for v, _ in inputs]
         names = [name for _, name in inputs]
-        for field_name, marker in ref_fields(block.Params).items():
-            ref = getattr(params, field_name)
-            if ref is None:
-                continue
-            field_loc = self.spec.loc(*path, field_name)
-            value = self.lookup(ref, field_loc, want=None if "." in ref else marker.output)
-            values.append(value)
-            names.append(ref)
-            if marker.source_input:
-                producer = self.resolver.graph.nodes.get(value.node)
-                if producer is None or not producer.inputs:
-                    raise ReferenceError_(f"{field_name}: {ref!r} must name a node with an input", field_loc)
-                values.append(producer.inputs[0])
-                names.append(f"{ref} (input)")
         node = Node(node_path, block, params, values, loc, group, self.trace)
         node.meta["from_names"] = names
         self.resolver.graph.add(node)
@@ -296,6 +305,7 @@ class _Scope:
     def call_macro(self, block: Macro, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
         self.check_arity(block, inputs, path, loc)
         params = validate_params(block, fields, self.spec, path)
+        inputs = self.bind_mapping(block, inputs, path) + self.ref_inputs(block, params, path)
         try:
             data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
         except SegkitError as exc:
@@ -311,8 +321,40 @@ class _Scope:
             return self.resolver.expand(sub, {}, node_path + ".", bindings, self.trace + (loc,), group,
                                         self.depth + 1)
         except SegkitError as exc:
-            exc.notes.append(f"in block {block.name!r} (node {node_path!r})")
-            raise
+            raise relocate(exc, block.name, loc) from None
+
+    def ref_inputs(self, block: Block, params, path) -> list[tuple[Value, str]]:
+        """Inputs given by node-reference params (``like: image``, ``indices: pool1``),
+        appended after ``from`` in field order."""
+        extra = []
+        for field_name, marker in ref_fields(block.Params).items():
+            ref = getattr(params, field_name)
+            if ref is None:
+                continue
+            field_loc = self.spec.loc(*path, field_name)
+            value = self.lookup(ref, field_loc, want=None if "." in ref else marker.output)
+            extra.append((value, ref))
+            if marker.source_input:
+                producer = self.resolver.graph.nodes.get(value.node)
+                if producer is None or not producer.inputs:
+                    raise ReferenceError_(f"{field_name}: {ref!r} must name a node with an input", field_loc)
+                extra.append((producer.inputs[0], f"{ref} (input)"))
+        return extra
+
+    def bind_mapping(self, block: Block, inputs, path) -> list[tuple[Value, str]]:
+        """A ``from`` mapping for a macro binds by the names in ``block.input_names``."""
+        raw = self.spec.nodes[path[1]].get("from")
+        if not isinstance(raw, dict):
+            return inputs
+        names = list(getattr(block, "input_names", ()))
+        unknown = [k for k in raw if k not in names]
+        if not names or unknown:
+            raise SpecSchemaError(f"block {block.name!r} takes its inputs as a list"
+                                  + (f"; it has no input {unknown[0]!r}" if names else ""),
+                                  self.spec.loc(*path, "from"),
+                                  did_you_mean(unknown[0], names) if unknown and names else None)
+        given = dict(zip(raw, inputs))
+        return [given[k] for k in names if k in given]
 
     def check_arity(self, block: Block, inputs, path, loc) -> None:
         lo, hi = block.arity
@@ -359,9 +401,22 @@ class _Scope:
             return self.resolver.expand(sub, sub_params, node_path + ".", bindings,
                                         self.trace + (loc,), group, self.depth + 1)
         except SegkitError as exc:
-            if exc.loc.file != str(loc.file) or len(exc.notes) < 8:
-                exc.notes.append(f"in block {block.name!r} called from {loc} (node {node_path!r})")
+            if self.resolver.registry.blocks.get(block.name, None) is not None and \
+                    self.resolver.registry.blocks[block.name].obj is block:
+                raise relocate(exc, block.name, loc) from None
+            exc.notes.append(f"in block {block.name!r} called from {loc} (node {node_path!r})")
             raise
+
+
+def relocate(exc: SegkitError, block: str, call: SourceLoc) -> SegkitError:
+    """Point an error raised inside a registered (library) block at the node that calls
+    it: users fix their own line; where inside the block it happened becomes a note.
+    Blocks given by path are the user's own files, whose inner lines are kept."""
+    if exc.loc.line and exc.loc != call:
+        where = f"{exc.loc}" + (f" ({exc.loc.breadcrumb()})" if exc.loc.path else "")
+        exc.notes.insert(0, f"inside block {block!r} at {where}")
+    exc.loc = call
+    return exc
 
 
 def default_output(node_id: str, outs: dict[str, Value], loc: SourceLoc) -> Value:
@@ -389,8 +444,10 @@ def validate_params(block: Block, fields: dict, spec: Spec, path: tuple):
         if err["type"] == "missing":
             raise SpecSchemaError(f"block {block.name!r} needs param {key!r}", spec.loc(*path),
                                   f"`segkit blocks {block.name}` documents its params") from None
-        given = fields.get(key, None) if key is not None else None
-        raise SpecSchemaError(f"param {key!r} of block {block.name!r}: {err['msg']} (got {given!r})", loc) from None
+        if key is None or key not in fields:  # a model-level validator: no single field to blame
+            raise SpecSchemaError(f"params of block {block.name!r}: {err['msg']}", loc) from None
+        raise SpecSchemaError(f"param {key!r} of block {block.name!r}: {err['msg']} (got {fields[key]!r})",
+                              loc) from None
     except (TypeError, ValueError) as exc:
         raise SpecSchemaError(f"params of block {block.name!r}: {exc}", spec.loc(*path)) from None
 

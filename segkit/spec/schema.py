@@ -26,10 +26,10 @@ class InputDecl(BaseModel):
     """An input tensor: channels (``null`` = whatever the caller passes, for blocks),
     spatial rank, and an example size used when no ``--input`` is given."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     channels: Union[int, str, None] = None
     rank: int = Field(2, ge=0, le=3)
-    size: Union[int, list[int], None] = None
+    size: Union[int, list[int], str, None] = None
 
 
 class SpecFile(BaseModel):
@@ -41,7 +41,7 @@ class SpecFile(BaseModel):
     description: str = ""
     extends: Union[str, None] = None
     params: dict[str, Any] = {}
-    inputs: dict[str, Union[int, str, InputDecl, None]] = {}
+    inputs: dict[str, Any] = {}
     nodes: dict[str, Union[dict[str, Any], None]] = {}
     outputs: Union[dict[str, str], list[str], str] = {}
 
@@ -136,14 +136,40 @@ def validate_spec_data(data, locs: LocMap) -> None:
         if node is not None and "block" not in node and not data.get("extends"):
             raise SpecSchemaError(f"node {node_id!r} has no 'block'", locs.at(("nodes", node_id)),
                                   "every node calls a block: {block: conv, from: x, out: 64}")
-    for name in data.get("inputs") or {}:
+    for name, decl in (data.get("inputs") or {}).items():
+        _validate_input(name, decl, locs)
         if not IDENT.match(str(name)):
             raise SpecSchemaError(f"input name {name!r} must be an identifier", locs.at(("inputs", name)))
         if name in (data.get("nodes") or {}):
             raise SpecSchemaError(f"{name!r} is both an input and a node", locs.at(("nodes", name)))
 
 
-def load_spec(source, registry=None) -> Spec:
+def _validate_input(name, decl, locs: LocMap) -> None:
+    """An input is a channel count (int or ${expr}), null (any, for blocks), or an InputDecl."""
+    path = ("inputs", name)
+    if decl is None or (isinstance(decl, str) and decl.startswith("${")):
+        return
+    if isinstance(decl, int) and not isinstance(decl, bool):
+        if decl < 1:
+            raise SpecSchemaError(f"input {name!r} needs a positive channel count, got {decl}", locs.at(path))
+        return
+    if not isinstance(decl, dict):
+        raise SpecSchemaError(f"input {name!r} needs a positive channel count or a mapping "
+                              f"{{channels, rank, size}}, got {decl!r}", locs.at(path))
+    try:
+        InputDecl.model_validate(decl)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = err["loc"][0] if err["loc"] else None
+        if err["type"] == "extra_forbidden":
+            raise SpecSchemaError(f"unknown key {key!r} in input {name!r}", locs.at(path + (key,)),
+                                  did_you_mean(key, InputDecl.model_fields) or
+                                  f"allowed keys: {', '.join(InputDecl.model_fields)}") from None
+        raise SpecSchemaError(f"input {name!r}: {key}: {err['msg']}", locs.at(path + ((key,) if key else ())),
+                              ) from None
+
+
+def load_spec(source, registry=None, _chain: tuple = ()) -> Spec:
     """Load a spec from a path, YAML text, or a registered spec name; merges ``extends``."""
     from segkit.spec.extends import merge_extends
 
@@ -164,6 +190,6 @@ def load_spec(source, registry=None) -> Spec:
     validate_spec_data(data, locs)
     spec = Spec(data, locs, path)
     if data.get("extends"):
-        spec = merge_extends(spec, registry)
+        spec = merge_extends(spec, registry, _chain)
         validate_spec_data(spec.data, spec.locs)
     return spec

@@ -146,8 +146,6 @@ def test_merge_key_rejected_at_its_line():
     assert info.value.loc.line == 5
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the '<<' key is rejected by the tag check ('tag !!merge is not "
-                                       "allowed') before the dedicated merge-key message that points to 'extends'")
 def test_merge_key_message_suggests_extends():
     text = "segkit: 1\nname: x\nbase: &b {p: 1}\nparams:\n  <<: *b\n"
     with pytest.raises(SpecSyntaxError, match="extends"):

@@ -186,23 +186,17 @@ def test_all_errors_are_segkit_errors_with_format():
     assert str(info.value) == info.value.format()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a misspelt key inside an input declaration reports 'Input should be a "
-                                       "valid integer' (first arm of the Union) instead of unknown key + suggestion")
 def test_unknown_key_in_input_declaration():
     text = GOOD.replace("  x: 3", "  x: {channels: 3, rnak: 2}")
     err = raises_schema(text)
     assert "rnak" in err.message and "did you mean 'rank'" in (err.hint or "")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: inputs.x.size rejects ${...} in the schema although the resolver "
-                                       "substitutes it (channels accepts expressions, size does not)")
 def test_input_size_accepts_expression():
     text = spec("a: {block: identity}", inputs="{x: {channels: 3, size: '${s}'}}", params="{s: 32}")
     assert segkit.check(text).outputs["out"].spatial == (32, 32)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a non-positive example size is accepted and flows through: "
-                                       "identity then reports an output of 3x-5x-5")
 @pytest.mark.parametrize("size", ["0", "-5", "[0, 4]"])
 def test_input_size_must_be_positive(size):
     text = spec("a: {block: identity}", inputs="{x: {channels: 3, size: %s}}" % size)
@@ -211,15 +205,12 @@ def test_input_size_must_be_positive(size):
     assert info.value.loc.path[:2] == ("inputs", "x")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an input's size list is not checked against its rank: rank 2 with "
-                                       "size [1, 2, 3] yields a 3-D input")
 def test_input_size_length_must_match_rank():
     text = spec("a: {block: identity}", inputs="{x: {channels: 3, size: [1, 2, 3]}}")
     with pytest.raises(SpecSchemaError):
         segkit.check(text)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 'x: true' is accepted as 1 channel (bool coerced to int by pydantic)")
 def test_boolean_channel_count_is_rejected():
     with pytest.raises(SpecSchemaError):
         segkit.check(GOOD.replace("  x: 3", "  x: true"))

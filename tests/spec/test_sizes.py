@@ -66,9 +66,9 @@ def accepts(text, size, channels=3):
     # conv k3 s2 p1: out = floor((s - 1) / 2) + 1 >= 1 for every s >= 1
     (STRIDE2_X3, "H, W >= 1", SizeRule(1, 1, (0,))),
     # 2 * ceil(s / 2) == s  <=>  s even
-    (UNET1, "H, W a multiple of 2, >= 2", SizeRule(2, 2, (0,))),
+    (UNET1, "H, W a multiple of 2, >= 2 (also 1)", SizeRule(2, 2, (0,), (1,))),  # 1x1 broadcasts in add
     # 4 * ceil(s / 4) == s and 2 * ceil(s / 4) == ceil(s / 2)  <=>  s % 4 == 0
-    (UNET2, "H, W a multiple of 4, >= 4", SizeRule(4, 4, (0,))),
+    (UNET2, "H, W a multiple of 4, >= 4 (also 1)", SizeRule(4, 4, (0,), (1,))),
     (VALID[1], "H, W >= 3", SizeRule(3, 1, (0,))),
     (VALID[2], "H, W >= 5", SizeRule(5, 1, (0,))),
     (VALID[3], "H, W >= 7", SizeRule(7, 1, (0,))),
@@ -84,18 +84,13 @@ def test_describe_sizes_by_hand(text, expected, rule):
     assert report.accepted_sizes == [rule, rule]
 
 
-_BROADCAST_1 = pytest.mark.xfail(strict=True, reason=(
-    "BUG: SizeRule misses isolated accepted sizes below its periodic minimum: with add broadcasting, "
-    "input 1x1 is accepted (4x1x1 + 4x2x2 -> 4x2x2) but the rule says '>= 2'"))
-
-
 @pytest.mark.parametrize("text", [
     pytest.param(STRIDE2_X3, id="stride2x3"),
     pytest.param(UNET1_CAT, id="unet1-concat"),
     pytest.param(UNET2_CAT, id="unet2-concat"),
     pytest.param(VALID[3], id="valid3"),
     pytest.param(POOL_UNPOOL, id="pool-unpool"),
-    pytest.param(UNET1, id="unet1-add", marks=_BROADCAST_1),
+    pytest.param(UNET1, id="unet1-add"),
     pytest.param(POOL_ADD, id="pool-add"),
 ])
 def test_size_rule_matches_brute_force(text):
@@ -157,7 +152,7 @@ def test_rank1_and_rank3():
         b: {block: resize, scale: 2}
         c: {block: add, from: [x, b]}
     """, outputs="{out: c}", inputs="{x: {channels: 4, rank: 1, size: 16}}")
-    assert segkit.check(one).describe_sizes() == "L a multiple of 2, >= 2"
+    assert segkit.check(one).describe_sizes() == "L a multiple of 2, >= 2 (also 1)"
     three = spec("a: {block: conv, out: 4, padding: 0}", inputs="{x: {channels: 4, rank: 3, size: 16}}")
     assert segkit.check(three).describe_sizes() == "D, H, W >= 3"
 
@@ -222,7 +217,7 @@ def test_mismatch_message_and_hint():
     assert err.loc.line == 9
     assert "node 'fuse' (add): spatial sizes differ" in err.message
     assert "'full' gives 4x33x33 but 'up' gives 4x34x34 for input 3x33x33" in err.message
-    assert err.hint == "this spec accepts H, W a multiple of 2, >= 2; try --input 3x32x32"
+    assert err.hint == "this spec accepts H, W a multiple of 2, >= 2 (also 1); try --input 3x32x32"
 
 
 def test_too_small_input_hint():

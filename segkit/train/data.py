@@ -1,0 +1,142 @@
+"""Datasets by name and the DataLoaders of training and evaluation.
+
+Augmentation randomness is made a pure function of ``(seed, epoch, sample index)``:
+:class:`Seeded` reseeds torch's RNG around each ``__getitem__`` and restores it
+afterwards. A sample therefore gets the same crop and flip whatever
+the number of loader workers or processes, and a run resumed at an epoch boundary
+sees exactly the batches an uninterrupted run sees.
+"""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data.distributed import DistributedSampler
+
+from segkit.errors import InputError, SourceLoc
+from segkit.train.options import DataArg
+
+
+def dataset_class(data: DataArg):
+    from segkit.registry import default_registry
+
+    return default_registry().get("dataset", data.name, SourceLoc("--data"))
+
+
+def open_dataset(data: DataArg, split: str, transform=None):
+    """The ``split`` of ``data``, opened (and validated) by its registered class."""
+    cls = dataset_class(data)
+    try:
+        return cls.open(data.path, split, transform=transform, **data.options)
+    except InputError:
+        raise
+    except (OSError, ValueError) as exc:  # a plugin dataset that does not use InputError
+        raise InputError(f"cannot open {data} ({split}): {exc}", SourceLoc(data.path or "--data")) from None
+
+
+def dataset_meta(dataset) -> dict:
+    """What eval/predict need to know of the training data (stored in checkpoints)."""
+    from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+
+    channels = int(getattr(dataset, "in_channels", 3))
+    mean = list(getattr(dataset, "mean", None) or (IMAGENET_MEAN if channels == 3 else [0.5] * channels))
+    std = list(getattr(dataset, "std", None) or (IMAGENET_STD if channels == 3 else [0.5] * channels))
+    return {
+        "name": getattr(dataset, "name", type(dataset).__name__),
+        "num_classes": int(dataset.num_classes),
+        "ignore_index": int(getattr(dataset, "ignore_index", 255)),
+        "class_names": [str(c) for c in getattr(dataset, "class_names", [])] or
+                       [f"class{i}" for i in range(dataset.num_classes)],
+        "palette": [tuple(int(v) for v in c) for c in getattr(dataset, "palette", [])],
+        "in_channels": channels,
+        "mean": [float(v) for v in mean],
+        "std": [float(v) for v in std],
+    }
+
+
+def _splitmix(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+def _mix(*values: int) -> int:
+    """A 63-bit seed hashed from integers (splitmix64 chaining)."""
+    h = 0
+    for v in values:
+        h = _splitmix(h ^ (int(v) & 0xFFFFFFFFFFFFFFFF))
+    return h >> 1
+
+
+class Seeded(Dataset):
+    """``dataset[i]`` with torch's RNG seeded from ``(seed, epoch, i)`` and restored
+    afterwards. Transforms draw their randomness from torch's global RNG
+    (:mod:`segkit.data.transforms`); a custom transform using numpy or ``random`` is
+    still reproducible (seeded workers, checkpointed RNG states) but depends on the
+    number of workers."""
+
+    def __init__(self, dataset, seed: int):
+        self.dataset = dataset
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        generator = torch.default_generator
+        saved = generator.get_state()
+        generator.manual_seed(_mix(self.seed, self.epoch, i))
+        try:
+            return self.dataset[i]
+        finally:
+            generator.set_state(saved)
+
+
+def seed_worker(worker_id: int) -> None:
+    """Seed numpy and Python in a loader worker from torch's per-worker seed."""
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def stack_or_list(batch):
+    """Stack same-sized samples; keep a list when sizes differ (eval of full images)."""
+    images, masks = zip(*batch)
+    if len({tuple(im.shape) for im in images}) == 1 and len({tuple(m.shape) for m in masks}) == 1:
+        return torch.stack(images), torch.stack(masks)
+    return list(images), list(masks)
+
+
+def train_loader(dataset: Seeded, batch_size: int, workers: int, seed: int, env) -> tuple[DataLoader, DistributedSampler]:
+    """Shuffled batches of ``batch_size`` per process (the global batch split over the
+    processes); the permutation depends on ``seed`` and the epoch only."""
+    sampler = DistributedSampler(dataset, num_replicas=env.world, rank=env.rank, shuffle=True, seed=seed,
+                                 drop_last=True)
+    per_process = len(sampler)
+    drop_last = per_process >= batch_size
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                        drop_last=drop_last, worker_init_fn=seed_worker, generator=generator,
+                        pin_memory=env.device.startswith("cuda"), persistent_workers=False)
+    return loader, sampler
+
+
+def eval_loader(dataset, batch_size: int, workers: int, env) -> DataLoader:
+    """This process's shard of ``dataset`` (every sample exactly once over all processes),
+    in order."""
+    from segkit.train.distributed import shard
+
+    subset = Subset(dataset, shard(len(dataset), env)) if env.world > 1 else dataset
+    generator = torch.Generator()
+    generator.manual_seed(0)
+    return DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=workers,
+                      collate_fn=stack_or_list, worker_init_fn=seed_worker, generator=generator,
+                      pin_memory=env.device.startswith("cuda"))

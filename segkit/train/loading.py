@@ -1,0 +1,66 @@
+"""A trained model for eval/predict: the spec rebuilt with the checkpoint's params (plus
+``--set``), the checkpoint checked against it and its weights loaded."""
+from __future__ import annotations
+
+import segkit
+from segkit.errors import InputError, SourceLoc
+from segkit.train import state
+
+
+def load_trained(spec: str, weights: str, sets: dict, device: str):
+    """``(model in eval mode, Report, checkpoint)``; InputError naming ``weights`` when it
+    is unreadable, from another spec, or does not fit."""
+    from segkit.compile import compile_graph
+
+    checkpoint = state.load(weights)
+    loaded = segkit.load_spec(spec)
+    declared = set(loaded.params or {})
+    params = {k: v for k, v in (checkpoint.get("params") or {}).items() if k in declared}
+    params.update(sets)
+    name = checkpoint.get("spec")
+    if name is not None and name != loaded.name:
+        # say so before resolving: the checkpoint's params may not even apply to this spec
+        state.check_spec(checkpoint, weights, _Named(loaded.name), exact=False)
+    report = segkit.check(loaded, None, **params)
+    state.check_spec(checkpoint, weights, report.graph, exact=False)
+    model = compile_graph(report.graph)
+    state.load_weights(model, checkpoint, weights)
+    return model.to(device).eval(), report, checkpoint
+
+
+class _Named:
+    def __init__(self, name):
+        self.name = name
+        self.params = {}
+
+
+def output_classes(report) -> int:
+    outputs = report.outputs
+    shape = outputs["out"] if "out" in outputs else next(iter(outputs.values()))
+    return shape.channels
+
+
+def inference_meta(checkpoint: dict, report, dataset_meta: dict | None = None) -> dict:
+    """Normalisation, classes and palette for inference: the training data's (stored in
+    the checkpoint), else ``dataset_meta``, else ImageNet statistics and the VOC palette."""
+    from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+
+    num_classes = output_classes(report)
+    meta = dict(dataset_meta or {})
+    meta.update(checkpoint.get("dataset") or {})
+    channels = next(iter(report.graph.input_meta.values()))["shapes"]["out"].channels
+    meta.setdefault("in_channels", channels)
+    meta.setdefault("mean", list(IMAGENET_MEAN) if channels == 3 else [0.5] * channels)
+    meta.setdefault("std", list(IMAGENET_STD) if channels == 3 else [0.5] * channels)
+    meta.setdefault("ignore_index", 255)
+    meta["num_classes"] = num_classes
+    names = list(meta.get("class_names") or [])
+    meta["class_names"] = names if len(names) == num_classes else [f"class{i}" for i in range(num_classes)]
+    return meta
+
+
+def check_classes(report, num_classes: int, data_name: str, weights: str) -> None:
+    got = output_classes(report)
+    if got != num_classes:
+        raise InputError(f"the model predicts {got} classes but dataset {data_name} has {num_classes}",
+                         SourceLoc(str(weights)), "evaluate on the dataset the weights were trained for")
