@@ -30,13 +30,13 @@ def parse_inputs(spec: Spec, input) -> dict[str, Shape]:
     return shapes
 
 
-def resolve(spec, input=None, registry=None, **params) -> Graph:
+def resolve(spec, input=None, registry=None, *, train_heads: bool = True, **params) -> Graph:
     """Load and resolve ``spec`` (path, YAML text, registered name or Spec) into an
-    inferred graph."""
+    inferred graph; ``train_heads=False`` drops training-only outputs (aux heads)."""
     spec = load_spec(spec, registry)
     shapes = parse_inputs(spec, input)
     try:
-        return Resolver(registry).resolve(spec, params, shapes, SourceLoc("--set"))
+        return Resolver(registry).resolve(spec, params, shapes, SourceLoc("--set"), train_heads)
     except ShapeError as exc:
         if shapes:
             hint = size_hint(spec, params, shapes, registry)
@@ -64,15 +64,19 @@ def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry) -> s
     return f"this spec accepts {describe(rules)}; try --input {suggestion}"
 
 
-def check(spec, input=None, registry=None, **params) -> Report:
+def check(spec, input=None, registry=None, *, train_heads: bool = True, **params) -> Report:
     """Validate ``spec`` and infer every node, without torch; returns the per-node Report
     (shapes, stride, receptive field, params, MACs, accepted input sizes)."""
-    graph = resolve(spec, input, registry, **params)
+    graph = resolve(spec, input, registry, train_heads=train_heads, **params)
     return make_report(graph, {name: m["shapes"]["out"] for name, m in graph.input_meta.items()})
 
 
-def build(spec, input=None, registry=None, **params):
-    """Compile ``spec`` into a ``torch.fx.GraphModule`` (a ``torch.nn.Module``)."""
+def build(spec, input=None, registry=None, *, train_heads: bool = True, **params):
+    """Compile ``spec`` into a ``torch.fx.GraphModule`` (a ``torch.nn.Module``).
+
+    Training-only outputs (``train: true``) are returned in training mode only; with
+    ``train_heads=False`` they, and the nodes only they use, are not built at all.
+    """
     from segkit.compile import compile_graph
 
-    return compile_graph(resolve(spec, input, registry, **params))
+    return compile_graph(resolve(spec, input, registry, train_heads=train_heads, **params))

@@ -120,14 +120,15 @@ def check(spec, inputs, sets, expand):
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the compiled module's weights here.")
 @click.option("--code", is_flag=True, help="Print the generated forward code.")
 @click.option("--expand", is_flag=True, help="One row per primitive node instead of per spec node.")
+@click.option("--inference", is_flag=True, help="Leave out training-only outputs (aux heads) and their nodes.")
 @user_errors
-def build(spec, inputs, sets, save, code, expand):
+def build(spec, inputs, sets, save, code, expand, inference):
     """Compile SPEC into a PyTorch module and print its summary."""
     import segkit
     from segkit.compile import compile_graph
 
     params = parse_sets(sets)
-    report = segkit.check(spec, parse_input_option(inputs), **params)
+    report = segkit.check(spec, parse_input_option(inputs), train_heads=not inference, **params)
     model = compile_graph(report.graph)
     _print_report(report, expand)
     actual = sum(p.numel() for p in model.parameters())

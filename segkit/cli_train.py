@@ -56,7 +56,8 @@ TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "w
 @spec_argument
 @data_option
 @data_opt_option
-@click.option("--epochs", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True,
+              help="Epochs (the default suits the synthetic quick start; real datasets need more).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
               help="Global batch size (split evenly over torchrun processes).")
 @click.option("--lr", type=float, default=None, help="Base learning rate [default: 0.05 sgd, 0.002 adamw].")

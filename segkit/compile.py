@@ -4,7 +4,7 @@ Forward is generated Python code, one line per block call, with no per-node disp
 loop: ``print(model.code)`` reads like the spec. Submodules are registered under their
 node ids (``rf4.crp.stage1.conv``), so ``state_dict`` keys follow the spec; stateless
 blocks (add, concat, resize) become inline function calls. One output gives a tensor,
-several give a dict. Each fx node's ``meta["segkit_value"]`` names the IR value it computes.
+several give a dict; training-only outputs are returned in training mode only. Each fx node's ``meta["segkit_value"]`` names the IR value it computes.
 """
 from __future__ import annotations
 
@@ -48,10 +48,17 @@ def compile_graph(graph: Graph):
                 env[Value(node.id, name)] = fx.call_function(operator.getitem, (result, k))
         for name in names:
             env[Value(node.id, name)].meta["segkit_value"] = Value(node.id, name)
-    if len(graph.outputs) == 1:
-        fx.output(env[next(iter(graph.outputs.values()))])
+    outputs = {name: env[value] for name, value in graph.outputs.items()}
+    if graph.train_outputs:
+        from segkit.ops import functional
+
+        training = fx.get_attr("training")
+        keep = tuple(name for name in outputs if name not in graph.train_outputs)
+        fx.output(fx.call_function(functional.select_outputs, (outputs, training), {"inference": keep}))
+    elif len(outputs) == 1:
+        fx.output(next(iter(outputs.values())))
     else:
-        fx.output({name: env[value] for name, value in graph.outputs.items()})
+        fx.output(outputs)
     return torch.fx.GraphModule(_hierarchy(modules), fx, class_name=class_name(graph.name))
 
 

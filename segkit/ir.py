@@ -69,13 +69,14 @@ class Graph:
     """A resolved spec: inputs, nodes in topological order, named outputs.
 
     ``groups`` maps each top-level node id to its Group, for reports that collapse
-    composite blocks.
+    composite blocks. ``train_outputs`` names the outputs only training uses.
     """
 
     name: str
     inputs: dict[str, InputDecl]
     nodes: dict[str, Node] = field(default_factory=dict)
     outputs: dict[str, Value] = field(default_factory=dict)
+    train_outputs: set[str] = field(default_factory=set)
     groups: dict[str, Group] = field(default_factory=dict)
     warnings: list[Warning_] = field(default_factory=list)
     params: dict = field(default_factory=dict)

@@ -32,7 +32,8 @@ def report_table(report: Report, expand: bool = False) -> Table:
 
 
 def summary_lines(report: Report) -> list[str]:
-    outs = ", ".join(f"{k}: {v}" for k, v in report.outputs.items())
+    train = report.graph.train_outputs
+    outs = ", ".join(f"{k}: {v}" + (" (training only)" if k in train else "") for k, v in report.outputs.items())
     return [
         f"outputs: {outs}",
         f"params: {report.params:,}   MACs: {report.macs:,} ({report.macs / 1e9:.2f} G)",

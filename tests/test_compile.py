@@ -105,3 +105,33 @@ outputs: {out: head}
     assert report.outputs["out"] == segkit.Shape(2, (16, 12, 8))
     out = segkit.build(text)(torch.randn(1, 1, 16, 12, 8))
     assert out.shape == (1, 2, 16, 12, 8)
+
+
+AUX_SPEC = """
+segkit: 1
+name: aux-head
+inputs: {x: 3}
+nodes:
+  a: {block: conv, out: 4}
+  head: {block: conv, out: 2, kernel: 1}
+  aux_head: {block: conv, from: a, out: 2, kernel: 1}
+outputs: {out: head, aux: {from: aux_head, train: true}}
+"""
+
+
+def test_training_only_outputs_are_dropped_in_eval_mode():
+    model = segkit.build(AUX_SPEC)
+    x = torch.randn(1, 3, 8, 8)
+    assert set(model.train()(x)) == {"out", "aux"}
+    out = model.eval()(x)
+    assert isinstance(out, torch.Tensor) and out.shape == (1, 2, 8, 8)
+    torch._dynamo.reset()
+    assert not torch._dynamo.explain(model)(x).break_reasons
+
+
+def test_inference_build_leaves_training_heads_out():
+    full, lean = segkit.check(AUX_SPEC), segkit.check(AUX_SPEC, train_heads=False)
+    assert full.params - lean.params == 4 * 2 + 2
+    model = segkit.build(AUX_SPEC, train_heads=False)
+    assert not any(k.startswith("aux_head") for k in model.state_dict())
+    assert isinstance(model.train()(torch.randn(1, 3, 8, 8)), torch.Tensor)

@@ -82,3 +82,14 @@ def crop(x: torch.Tensor, like: torch.Tensor | None = None, *, size=None) -> tor
         size = (size,) * len(spatial)
     index = [slice((n - s) // 2, (n - s) // 2 + s) for n, s in zip(spatial, size)]
     return x[(slice(None), slice(None), *index)]
+
+
+def select_outputs(outputs: dict, training: bool, *, inference: tuple):
+    """All outputs while training; in eval mode only the ``inference`` ones (a tensor
+    when one remains). ``torch.compile`` specialises on ``training``, so the unused
+    training-only heads are dead code there."""
+    if training:
+        return outputs
+    if len(inference) == 1:
+        return outputs[inference[0]]
+    return {name: outputs[name] for name in inference}

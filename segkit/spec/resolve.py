@@ -70,7 +70,9 @@ class Resolver:
         self.registry = registry or default_registry()
 
     def resolve(self, spec: Spec, params: dict | None = None, input_shapes: dict[str, Shape] | None = None,
-                set_loc: SourceLoc | None = None) -> Graph:
+                set_loc: SourceLoc | None = None, train_heads: bool = True) -> Graph:
+        """Resolve ``spec``; ``train_heads=False`` leaves out training-only outputs and
+        the nodes only they use (an inference model)."""
         values = evaluate_params(spec, params or {}, set_loc)
         graph = Graph(spec.name, spec.inputs, params=values, spec=spec)
         shapes = self.input_shapes(spec, values, input_shapes or {})
@@ -78,7 +80,11 @@ class Resolver:
         self.graph = graph
         bindings = {name: Value(name) for name in spec.inputs}
         outputs = self.expand(spec, values, "", bindings, trace=(), group=None, depth=0)
-        graph.outputs = outputs
+        train = spec.train_outputs
+        graph.outputs = {k: v for k, v in outputs.items() if train_heads or k not in train}
+        graph.train_outputs = train & set(graph.outputs)
+        if not train_heads and not graph.outputs:
+            raise GraphError("every output is training-only", spec.loc("outputs"))
         lint(graph)
         return graph
 

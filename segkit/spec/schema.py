@@ -32,6 +32,15 @@ class InputDecl(BaseModel):
     size: Union[int, list[int], str, None] = None
 
 
+class OutputDecl(BaseModel):
+    """An output in full form: the value it returns, and whether only training uses it
+    (auxiliary heads, EncNet's SE-loss head): ``aux: {from: aux_head, train: true}``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str = Field(alias="from")
+    train: bool = False
+
+
 class SpecFile(BaseModel):
     """The top level of a spec file."""
 
@@ -43,7 +52,7 @@ class SpecFile(BaseModel):
     params: dict[str, Any] = {}
     inputs: dict[str, Any] = {}
     nodes: dict[str, Union[dict[str, Any], None]] = {}
-    outputs: Union[dict[str, str], list[str], str] = {}
+    outputs: Union[dict[str, Union[str, OutputDecl]], list[str], str] = {}
 
     @field_validator("segkit")
     @classmethod
@@ -94,12 +103,21 @@ class Spec:
 
     @property
     def outputs(self) -> dict[str, str]:
+        """Output name -> the reference it returns."""
         raw = self.data.get("outputs") or {}
         if isinstance(raw, str):
             return {"out": raw}
         if isinstance(raw, list):
             return {str(r): r for r in raw}
-        return dict(raw)
+        return {name: ref["from"] if isinstance(ref, dict) else ref for name, ref in raw.items()}
+
+    @property
+    def train_outputs(self) -> set[str]:
+        """Names of the outputs only training uses (``train: true``)."""
+        raw = self.data.get("outputs") or {}
+        if not isinstance(raw, dict):
+            return set()
+        return {name for name, ref in raw.items() if isinstance(ref, dict) and ref.get("train")}
 
     def loc(self, *path):
         return self.locs.at(tuple(path))

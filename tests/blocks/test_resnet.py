@@ -121,3 +121,31 @@ def test_weights_load_across_output_strides():
     os32 = segkit.build(RESNET, output_stride=32, **kw)
     os8 = segkit.build(RESNET, output_stride=8, **kw)
     os8.load_state_dict(os32.state_dict(), strict=True)
+
+
+def test_resnet_stage_matches_torchvision_layer2_of_resnet50():
+    text = """
+segkit: 1
+name: stage
+inputs: {x: 256}
+nodes:
+  layer2: {block: resnet_stage, blocks: 4, planes: 128, stride: 2}
+outputs: {out: layer2}
+"""
+    report = segkit.check(text, input="256x56x56")
+    assert report.params == 1_219_584  # torchvision resnet50().layer2
+    assert report.outputs["out"] == segkit.Shape(512, (28, 28))
+
+
+def test_resnet_stage_multi_grid_rates():
+    text = """
+segkit: 1
+name: stage
+inputs: {x: 64}
+nodes:
+  s: {block: resnet_stage, blocks: 3, planes: 16, dilation: 2, multi_grid: [1, 2, 4]}
+outputs: {out: s}
+"""
+    graph = segkit.check(text).graph
+    rates = [graph.nodes[f"s.unit.{k}.conv2"].params.dilation for k in range(3)]
+    assert rates == [2, 4, 8]
