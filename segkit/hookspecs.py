@@ -56,3 +56,10 @@ def segkit_register_losses(register: Callable) -> None:
 def segkit_register_weight_formats(register: Callable) -> None:
     """Register state-dict formats ``segkit.load_weights(model, path, format=NAME)`` can
     map onto a spec's keys: ``register(weight_format, name=None)``."""
+
+
+@hookspec
+def segkit_register_postprocessors(register: Callable) -> None:
+    """Register prediction post-processors that ``segkit predict --postprocess NAME`` and
+    ``segkit eval --postprocess NAME`` apply to (logits, image): ``register(post, name=None)``,
+    where ``post(logits, image) -> logits`` works on batched tensors (e.g. a dense CRF)."""

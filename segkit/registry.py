@@ -150,9 +150,10 @@ def _make_named(obj, name):
 
 HOOKS = {"block": "segkit_register_blocks", "spec": "segkit_register_specs",
          "dataset": "segkit_register_datasets", "metric": "segkit_register_metrics",
-         "loss": "segkit_register_losses", "weight_format": "segkit_register_weight_formats"}
+         "loss": "segkit_register_losses", "weight_format": "segkit_register_weight_formats",
+         "postprocessor": "segkit_register_postprocessors"}
 KINDS = {"block": _make_block, "spec": _make_spec, "dataset": _make_named, "metric": _make_named,
-         "loss": _make_named, "weight_format": _make_named}
+         "loss": _make_named, "weight_format": _make_named, "postprocessor": _make_named}
 
 
 @functools.lru_cache(maxsize=1)
