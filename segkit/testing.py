@@ -226,7 +226,9 @@ def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | Non
             return
         check_against_torch(block, p, *inputs)
 
-    if max_examples is not None:
-        test = settings(max_examples=max_examples)(test)
+    # torch's first calls are slow, so no per-example deadline; the profile's example
+    # count applies unless max_examples is given
+    options = {"deadline": None} if max_examples is None else {"deadline": None, "max_examples": max_examples}
+    test = settings(**options)(test)
     test.__name__ = f"test_{block.name}_matches_torch"
     return test

@@ -134,3 +134,35 @@ def test_builtins_register_through_the_same_hooks():
     hooks = [name for name in dir(plugins.manager.hook) if name.startswith("segkit_register_")]
     names = {impl.plugin_name for hook in hooks for impl in getattr(plugins.manager.hook, hook).get_hookimpls()}
     assert set(plugins_module.BUILTIN_PLUGINS) == names
+
+
+def _register_named_kind(kind):
+    marker = types.SimpleNamespace(name=f"test_{kind}")
+    hook = {"dataset": "segkit_register_datasets", "metric": "segkit_register_metrics",
+            "loss": "segkit_register_losses", "weight_format": "segkit_register_weight_formats",
+            "postprocessor": "segkit_register_postprocessors"}[kind]
+    registry = registry_with(plugin(**{hook: lambda register: register(marker)}))
+    assert registry.get(kind, f"test_{kind}") is marker
+    assert registry.tables[kind][f"test_{kind}"].dist == "segkit-test0"
+    with pytest.raises(segkit.SegkitError, match=f"unknown {kind}"):
+        registry.get(kind, f"test_{kind}x")
+
+
+def test_segkit_register_datasets_registers_by_name():
+    _register_named_kind("dataset")
+
+
+def test_segkit_register_metrics_registers_by_name():
+    _register_named_kind("metric")
+
+
+def test_segkit_register_losses_registers_by_name():
+    _register_named_kind("loss")
+
+
+def test_segkit_register_weight_formats_registers_by_name():
+    _register_named_kind("weight_format")
+
+
+def test_segkit_register_postprocessors_registers_by_name():
+    _register_named_kind("postprocessor")

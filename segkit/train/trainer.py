@@ -284,6 +284,9 @@ class Trainer:
             loss = self.step(images, masks)
             total[0] += loss.double()
             total[1] += 1
+            if self.log is not None and self.log.writer is not None and self.iteration % 10 == 0:
+                self.log.scalar("train/loss", float(loss), self.iteration)
+                self.log.scalar("train/lr", self.lr, self.iteration)
             if task.id is not None or (k + 1) % 20 == 0:
                 task.advance(f"loss {loss.item():.4f}  lr {self.scheduler.get_last_lr()[0]:.2e}")
             else:
@@ -316,7 +319,24 @@ class Trainer:
         from rich.console import Console
 
         self.console = self.console or Console()
-        self.setup()
+        try:
+            self.setup()
+            last = self.loop()
+        finally:
+            if self.log is not None:
+                self.log.close()
+            dist_utils.cleanup(self.env)
+        final = self.history[-1] if self.history else {}
+        if last is not None and self.env.is_main:
+            from segkit.train.tables import iou_table
+
+            self.console.print(iou_table(last, self.meta["class_names"], title=f"{self.graph.name}: validation"))
+        self.say(f"done: val mIoU {final.get('val_miou', float('nan')):.4f} after {self.epoch} epochs "
+                 f"({self.elapsed:.1f} s of training); checkpoints in {self.out}")
+        return final
+
+    def loop(self):
+        """Train the remaining epochs; the last validation's ConfusionMatrix (or None)."""
         cfg, env = self.config, self.env
         if env.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -331,37 +351,26 @@ class Trainer:
                  + (f" over {env.world} processes" if env.distributed else "")
                  + f", {cfg.epochs} epochs x {self.iters_per_epoch} iterations, {cfg.optimizer} "
                  f"lr {self.optimizer.defaults['lr']:g}, device {env.device}; writing to {self.out}")
+        if self.epoch >= cfg.epochs:
+            self.say(f"nothing to do: the checkpoint has completed {self.epoch} of {cfg.epochs} epochs "
+                     "(pass --epochs N to train longer)")
         last = None
-        try:
-            with Progress(self.console, enabled=env.is_main) as progress:
-                while self.epoch < cfg.epochs:
-                    start = time.perf_counter()
-                    train_loss = self.train_epoch(progress)
-                    self.sync_buffers()
-                    self.epoch += 1
-                    row = {"epoch": self.epoch, "iteration": self.iteration, "lr": self.lr, "train_loss": train_loss}
-                    if self.epoch % max(1, cfg.eval_every) == 0 or self.epoch == cfg.epochs:
-                        matrix = self.validate(progress)
-                        last = matrix
-                        row.update(val_miou=matrix.miou(), val_pixel_acc=matrix.pixel_accuracy(),
-                                   val_fw_iou=matrix.fw_iou())
-                    seconds = time.perf_counter() - start
-                    self.elapsed += seconds
-                    row.update(epoch_s=seconds, elapsed_s=self.elapsed)
-                    self.history.append(row)
-                    self.end_epoch(row)
-        finally:
-            if self.log is not None:
-                self.log.close()
-            dist_utils.cleanup(env)
-        final = self.history[-1] if self.history else {}
-        if last is not None and env.is_main:
-            from segkit.train.tables import iou_table
-
-            self.console.print(iou_table(last, self.meta["class_names"], title=f"{self.graph.name}: validation"))
-        self.say(f"done: val mIoU {final.get('val_miou', float('nan')):.4f} after {self.epoch} epochs "
-                 f"({self.elapsed:.1f} s of training); checkpoints in {self.out}")
-        return final
+        with Progress(self.console, enabled=env.is_main) as progress:
+            while self.epoch < cfg.epochs:
+                start = time.perf_counter()
+                train_loss = self.train_epoch(progress)
+                self.sync_buffers()
+                self.epoch += 1
+                row = {"epoch": self.epoch, "iteration": self.iteration, "lr": self.lr, "train_loss": train_loss}
+                if self.epoch % max(1, cfg.eval_every) == 0 or self.epoch == cfg.epochs:
+                    last = self.validate(progress)
+                    row.update(val_miou=last.miou(), val_pixel_acc=last.pixel_accuracy(), val_fw_iou=last.fw_iou())
+                seconds = time.perf_counter() - start
+                self.elapsed += seconds
+                row.update(epoch_s=seconds, elapsed_s=self.elapsed)
+                self.history.append(row)
+                self.end_epoch(row)
+        return last
 
     def end_epoch(self, row: dict) -> None:
         env = self.env

@@ -92,3 +92,44 @@ def test_run_files(trained):
     assert set(checkpoint["rng"][0]) == {"torch", "numpy", "python", "cuda"}
     best = torch.load(out / "best.pt", map_location="cpu", weights_only=True)
     assert "optimizer" not in best and best["state_dict"].keys() == checkpoint["state_dict"].keys()
+
+
+def test_tensorboard_is_used_when_importable(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from segkit.train.logs import RunLog
+
+    calls = []
+
+    class FakeWriter:
+        def __init__(self, logdir, purge_step=None):
+            calls.append(("init", logdir, purge_step))
+
+        def add_scalar(self, tag, value, step):
+            calls.append((tag, value, step))
+
+        def flush(self):
+            pass
+
+        def close(self):
+            calls.append(("close",))
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", types.SimpleNamespace(SummaryWriter=FakeWriter))
+    log = RunLog(tmp_path, purge_step=3)
+    log.epoch([{"epoch": 1, "iteration": 10, "lr": 0.1, "train_loss": 0.5, "val_miou": 0.25}])
+    log.close()
+    assert calls[0] == ("init", str(tmp_path / "tensorboard"), 3)
+    assert ("epoch/train_loss", 0.5, 1) in calls and ("epoch/val_miou", 0.25, 1) in calls
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[1].startswith("1,10,0.1,0.5,0.25")
+
+
+def test_tensorboard_missing_is_skipped_silently(tmp_path, monkeypatch):
+    import sys
+
+    from segkit.train.logs import RunLog
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails
+    log = RunLog(tmp_path)
+    log.epoch([{"epoch": 1, "iteration": 1, "train_loss": 1.0}])
+    assert log.writer is None and (tmp_path / "metrics.csv").exists() and (tmp_path / "curves.png").exists()

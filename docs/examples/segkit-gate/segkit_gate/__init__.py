@@ -1,0 +1,1 @@
+"""segkit-gate: the example plugin of segkit's plugin tutorial."""

@@ -1,0 +1,29 @@
+"""A sigmoid-gated 1x1 convolution: y = x * sigmoid(conv1x1(x)), a spatial attention
+gate in the spirit of Oktay et al., "Attention U-Net", MIDL 2018."""
+from __future__ import annotations
+
+import segkit
+
+
+class GateParams(segkit.Params):
+    bias: bool = True
+    """Bias of the gate's 1x1 convolution."""
+
+
+class Gate(segkit.Block):
+    """Spatial sigmoid gate: one 1x1 conv to a single map, sigmoid, times the input."""
+
+    name = "gate"
+    Params = GateParams
+    min_rank = 1
+    max_rank = 3
+
+    def infer(self, p, x: segkit.Shape) -> segkit.Inference:
+        weights = x.channels + (1 if p.bias else 0)
+        pixels = x.numel() // x.channels
+        return segkit.Inference({"out": x}, params=weights, macs=x.channels * pixels)
+
+    def build(self, p, x: segkit.Shape):
+        from segkit_gate.module import GateModule
+
+        return GateModule(x.channels, x.rank, p.bias)
