@@ -217,3 +217,64 @@ def plugins():
 
 
 from segkit import cli_train  # noqa: E402,F401  (registers train, eval, predict)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the schema here instead of stdout.")
+@user_errors
+def schema(output):
+    """Print the JSON Schema of spec files (every registered block's params included).
+
+    Editors: put `# yaml-language-server: $schema=segkit.schema.json` on a spec's first line.
+    """
+    import json
+
+    from segkit.registry import default_registry
+    from segkit.schema_export import spec_schema
+
+    text = json.dumps(spec_schema(default_registry()), indent=1)
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(text + "\n")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@spec_argument
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="file.svg | file.png (need Graphviz's dot) | file.dot | file.mmd")
+@input_option
+@set_option
+@click.option("--expand", is_flag=True, help="Show every primitive node, composite blocks as clusters.")
+@user_errors
+def graph(spec, output, inputs, sets, expand):
+    """Draw SPEC: node ids, blocks, and output shapes on the edges."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import segkit
+    from segkit.graph_export import to_dot, to_mermaid
+
+    report = segkit.check(spec, parse_input_option(inputs), **parse_sets(sets))
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix == ".mmd":
+        path.write_text(to_mermaid(report.graph, expand))
+    elif suffix == ".dot":
+        path.write_text(to_dot(report.graph, expand))
+    elif suffix in (".svg", ".png"):
+        dot = shutil.which("dot")
+        if dot is None:
+            raise InputError("Graphviz's `dot` is not installed, so svg/png cannot be rendered",
+                             SourceLoc(output), f"write {path.with_suffix('.dot').name} or "
+                             f"{path.with_suffix('.mmd').name} instead, or install graphviz")
+        subprocess.run([dot, f"-T{suffix[1:]}", "-o", str(path)], input=to_dot(report.graph, expand),
+                       text=True, check=True)
+    else:
+        raise InputError(f"unknown graph format {suffix or '(none)'}", SourceLoc(output),
+                         "use .svg, .png, .dot or .mmd")
+    click.echo(f"wrote {output}")

@@ -23,3 +23,6 @@ def segkit_register_blocks(register):
 
     for module in (enet_bottleneck, esp, cff, se):
         module.segkit_register_blocks(register)
+    from segkit.blocks import fcn
+
+    fcn.segkit_register_blocks(register)

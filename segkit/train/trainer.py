@@ -135,7 +135,10 @@ class Trainer:
 
         probe = datamod.open_dataset(data, "train")
         self.meta = datamod.dataset_meta(probe)
-        crop = cfg.crop or tuple(getattr(probe, "size", None) or (DEFAULT_CROP, DEFAULT_CROP))
+        native = getattr(probe, "size", None)  # generated data of one size (synthetic)
+        if not (isinstance(native, (tuple, list)) and len(native) == 2 and all(isinstance(v, int) for v in native)):
+            native = (DEFAULT_CROP, DEFAULT_CROP)
+        crop = cfg.crop or tuple(native)
         self.crop = crop
         mean, std = self.meta["mean"], self.meta["std"]
         probe.transform = train_transforms(crop, mean, std, scale=cfg.scale, ignore_index=self.meta["ignore_index"])
@@ -236,7 +239,12 @@ class Trainer:
             raise InputError(f"checkpoint has no usable training state ({exc})", SourceLoc(str(self.resume_path)),
                              "weights-only files (best.pt, segkit build --save) cannot resume; use last.pt") from None
         # a resumed run may change --epochs: the schedule follows the new length
-        self.scheduler.max_iters = self.config.epochs * self.iters_per_epoch
+        max_iters = self.config.epochs * self.iters_per_epoch
+        if max_iters != self.scheduler.max_iters:
+            self.scheduler.max_iters = max_iters
+            for group, lr in zip(self.optimizer.param_groups, self.scheduler.get_lr()):
+                group["lr"] = lr
+            self.scheduler._last_lr = [group["lr"] for group in self.optimizer.param_groups]
         if checkpoint.get("scaler"):
             self.scaler.load_state_dict(checkpoint["scaler"])
         self.epoch = int(checkpoint["epoch"])
