@@ -6,11 +6,12 @@ from segkit.errors import SegkitError, SourceLoc
 from segkit.hookspecs import hookimpl
 from segkit.shapes import Geometry, Inference, Shape
 from segkit.spec.schema import load_spec
+from segkit.weights import LoadReport, load_weights
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Block", "Geometry", "Inference", "NodeRef", "Params", "Ref", "SegkitError", "Shape",
-    "SourceLoc", "build", "check", "expect", "hookimpl", "load_spec", "mismatch", "per_dim",
+    "Block", "Geometry", "Inference", "LoadReport", "NodeRef", "Params", "Ref", "SegkitError", "Shape",
+    "SourceLoc", "build", "check", "expect", "hookimpl", "load_spec", "load_weights", "mismatch", "per_dim",
     "resolve",
 ]

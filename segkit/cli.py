@@ -121,8 +121,11 @@ def check(spec, inputs, sets, expand):
 @click.option("--code", is_flag=True, help="Print the generated forward code.")
 @click.option("--expand", is_flag=True, help="One row per primitive node instead of per spec node.")
 @click.option("--inference", is_flag=True, help="Leave out training-only outputs (aux heads) and their nodes.")
+@click.option("--weights", metavar="FILE", help="Load these weights into the model (every key must fit).")
+@click.option("--weights-format", default="segkit", show_default=True, metavar="NAME",
+              help="Key layout of --weights: segkit, torchvision, timm, or a plugin's.")
 @user_errors
-def build(spec, inputs, sets, save, code, expand, inference):
+def build(spec, inputs, sets, save, code, expand, inference, weights, weights_format):
     """Compile SPEC into a PyTorch module and print its summary."""
     import segkit
     from segkit.compile import compile_graph
@@ -130,7 +133,10 @@ def build(spec, inputs, sets, save, code, expand, inference):
     params = parse_sets(sets)
     report = segkit.check(spec, parse_input_option(inputs), train_heads=not inference, **params)
     model = compile_graph(report.graph)
+    loaded = segkit.load_weights(model, weights, format=weights_format) if weights else None
     _print_report(report, expand)
+    if loaded is not None:
+        click.echo(loaded.summary())
     actual = sum(p.numel() for p in model.parameters())
     click.echo(f"compiled: {type(model).__name__} with {actual:,} parameters")
     if code:

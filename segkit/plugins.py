@@ -30,6 +30,7 @@ BUILTIN_PLUGINS = (
     "segkit.blocks",
     "segkit.specs_builtin",
     "segkit.data",
+    "segkit.weights",
 )
 
 
