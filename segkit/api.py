@@ -60,6 +60,8 @@ def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry) -> s
     if any(rule.minimum is None for rule in rules) or len(rules) != first.rank:
         return None
     fixed = [rule.examples(size, 1)[0] for rule, size in zip(rules, first.spatial)]
+    if tuple(fixed) == first.spatial:  # the size is fine; the block's own hint says more
+        return None
     suggestion = "x".join(map(str, (first.channels, *fixed)))
     return f"this spec accepts {describe(rules)}; try --input {suggestion}"
 

@@ -96,7 +96,7 @@ def _print_report(report, expand: bool) -> None:
         click.echo(warning.format(), err=True)
     console.print(report_table(report, expand))
     for line in summary_lines(report):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
 
 
 @main.command()
@@ -133,7 +133,11 @@ def build(spec, inputs, sets, save, code, expand, inference, weights, weights_fo
     params = parse_sets(sets)
     report = segkit.check(spec, parse_input_option(inputs), train_heads=not inference, **params)
     model = compile_graph(report.graph)
-    loaded = segkit.load_weights(model, weights, format=weights_format) if weights else None
+    loaded = None
+    if weights:  # with --inference, the weights of the left-out training-only heads are skipped
+        full = segkit.check(spec, parse_input_option(inputs), **params).graph if inference else report.graph
+        ignore = [f"{node}.*" for node in full.nodes if node not in report.graph.nodes]
+        loaded = segkit.load_weights(model, weights, format=weights_format, ignore=ignore)
     _print_report(report, expand)
     if loaded is not None:
         click.echo(loaded.summary())
@@ -179,7 +183,7 @@ def blocks(name):
     block = registry.block(name, SourceLoc("<command line>"))
     console.print(block_doc_table(name, block))
     if block.doc:
-        console.print("\n" + " ".join(block.doc.split()), highlight=False)
+        console.print("\n" + " ".join(block.doc.split()), highlight=False, markup=False)
 
 
 @main.command()
@@ -217,9 +221,11 @@ def plugins():
     console.print(table)
     for (kind, name), entries in sorted(registry.conflicts.items()):
         who = " and ".join(f"{e.dist} ({e.plugin})" for e in entries)
-        console.print(f"conflict: {kind} {name!r} is registered by {who}; using it is an error", highlight=False)
+        console.print(f"conflict: {kind} {name!r} is registered by {who}; using it is an error", highlight=False,
+                      markup=False)
     for failure in registry.failures:
-        console.print(f"failed: plugin {failure.name!r} from {failure.dist}: {failure.cause}", highlight=False)
+        console.print(f"failed: plugin {failure.name!r} from {failure.dist}: {failure.cause}", highlight=False,
+                      markup=False)
 
 
 from segkit import cli_train  # noqa: E402,F401  (registers train, eval, predict)
@@ -284,3 +290,6 @@ def graph(spec, output, inputs, sets, expand):
         raise InputError(f"unknown graph format {suffix or '(none)'}", SourceLoc(output),
                          "use .svg, .png, .dot or .mmd")
     click.echo(f"wrote {output}")
+
+
+from segkit import cli_export  # noqa: E402,F401

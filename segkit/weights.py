@@ -63,8 +63,8 @@ class LoadReport:
         """One line per kind of misfit, with the first few keys."""
         lines = []
         mismatched = [f"{k} {_shape(a)} in the file vs {_shape(b)} in the model" for k, a, b in self.mismatched]
-        for label, items in (("missing", self.missing), ("unexpected", self.unexpected),
-                             ("shape mismatch", mismatched)):
+        mismatch = "shape mismatch" + ("es" if len(mismatched) > 1 else "")
+        for label, items in (("missing", self.missing), ("unexpected", self.unexpected), (mismatch, mismatched)):
             if items:
                 more = f" (+{len(items) - SHOWN} more)" if len(items) > SHOWN else ""
                 lines.append(f"{len(items)} {label}: {', '.join(items[:SHOWN])}{more}")
@@ -74,7 +74,7 @@ class LoadReport:
         """A few lines for people: counts, then the first offending keys."""
         text = (f"loaded {self.mapped} tensors from {self.source} (format {self.format}): "
                 f"{len(self.missing)} missing, {len(self.unexpected)} unexpected, "
-                f"{len(self.mismatched)} shape mismatches")
+                f"{len(self.mismatched)} wrong shape")
         if self.skipped:
             text += f", {len(self.skipped)} skipped"
         return "\n".join([text] + [f"  {line}" for line in self.problems()])
@@ -87,7 +87,8 @@ def load_weights(model, source, format="segkit", strict: bool = True, *, ignore=
     """Load ``source`` (a file, a state dict, or a module) into ``model`` through the
     weight ``format`` (a registered name or a format object).
 
-    ``ignore``: glob patterns of source keys to leave out (e.g. ``"fc.*"``). With
+    ``ignore``: glob patterns of keys to leave out (e.g. ``"fc.*"``), matched against
+    the source's keys and, for keys the model lacks, the format's renamed ones. With
     ``strict`` (default) any missing, unexpected or shape-mismatched key raises an
     InputError located at the file and loads nothing; otherwise the tensors that fit are
     loaded and the report lists the rest. A source of which nothing fits is an error
@@ -100,14 +101,16 @@ def load_weights(model, source, format="segkit", strict: bool = True, *, ignore=
     report = LoadReport(name, getattr(fmt, "name", type(fmt).__name__), spec=spec)
     kept = {}
     for key, value in raw.items():
-        if any(fnmatch.fnmatchcase(key, pattern) for pattern in ignore) or not _is_tensor(value):
+        if _matches(key, ignore) or not _is_tensor(value):
             report.skipped.append(key)
         else:
             kept[key] = value
     converted = _convert(fmt, kept, own, report, loc)
     load = {}
     for key, value in converted.items():
-        if key not in own:
+        if key not in own and _matches(key, ignore):
+            report.skipped.append(key)
+        elif key not in own:
             report.unexpected.append(key)
         elif tuple(value.shape) != own[key]:
             report.mismatched.append((key, tuple(value.shape), own[key]))
@@ -117,10 +120,10 @@ def load_weights(model, source, format="segkit", strict: bool = True, *, ignore=
     report.mapped = len(load)
     if not load and own:
         raise InputError(f"no tensor of {name} fits the model (format {report.format})", loc,
-                         _hint(report, raw) or "is it a checkpoint of this network?")
+                         _hint(report, raw, own) or "is it a checkpoint of this network?")
     if strict and not report.ok:
         raise InputError("weights do not fit this model: " + "; ".join(report.problems()), loc,
-                         _hint(report, raw))
+                         _hint(report, raw, own))
     model.load_state_dict(load, strict=False)
     return report
 
@@ -212,16 +215,39 @@ def _convert(fmt, state: dict, own: dict, report: LoadReport, loc: SourceLoc) ->
                          loc) from None
 
 
-def _hint(report: LoadReport, raw: dict) -> str | None:
+def _hint(report: LoadReport, raw: dict, own: dict) -> str | None:
     hints = []
-    if report.format == "segkit" and any(".downsample.0." in k or k.startswith(("classifier.0.", "features.0.0."))
-                                         for k in raw):
-        hints.append("the keys look like torchvision's: try format torchvision (--weights-format torchvision)")
+    better = _better_format(report, raw, own)
+    if better:
+        hints.append(f"format {better} fits more of the keys: try it (--weights-format {better})")
     if report.spec:
         hints.append(f"the checkpoint was written for spec {report.spec!r}")
     if report.mismatched and not (report.missing or report.unexpected):
         hints.append("same layout, other sizes: was it built with other --set values (e.g. num_classes)?")
     return "; ".join(hints) or None
+
+
+def _better_format(report: LoadReport, raw: dict, own: dict) -> str | None:
+    """The built-in format under which more source keys find a model key of their shape."""
+    from segkit.weight_formats import BUILTIN_FORMATS
+
+    def fits(fmt) -> int:
+        state = {k: v for k, v in raw.items() if _is_tensor(v)}
+        try:
+            out = fmt.convert(state, own) if hasattr(fmt, "convert") else {fmt.map_key(k): v for k, v in state.items()}
+        except Exception:
+            return 0
+        return sum(1 for k, v in out.items() if k in own and tuple(v.shape) == own[k])
+
+    best, best_fits = None, report.mapped
+    for fmt in BUILTIN_FORMATS:
+        if fmt.name != report.format and (n := fits(fmt)) > best_fits:
+            best, best_fits = fmt.name, n
+    return best
+
+
+def _matches(key: str, patterns) -> bool:
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
 
 
 def _is_tensor(value) -> bool:

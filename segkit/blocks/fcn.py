@@ -45,8 +45,8 @@ class BilinearDeconvParams(Params):
 
 class BilinearDeconv(Block):
     """Transposed convolution initialised to bilinear upsampling (Long et al., "FCN",
-    CVPR 2015): weight[c, c] is the bilinear kernel, zero elsewhere; fixed (a buffer)
-    unless trainable. Output size as conv_transpose."""
+    CVPR 2015): the bilinear kernel from each channel to itself, zero across channels;
+    fixed (a buffer) unless trainable. Output size as conv_transpose."""
 
     name = "bilinear_deconv"
     Params = BilinearDeconvParams

@@ -92,8 +92,8 @@ class KeyMapFormat:
         for key, target in self.rename_all(state).items():
             if target is None:
                 skipped.append(key)
-            else:
-                renamed[target] = state[key]
+            else:  # a second key renamed onto a taken one keeps its name (and shows as unexpected)
+                renamed[target if target not in renamed else key] = state[key]
         aligned = align_prefixes(renamed, model_keys)
         optional = self.optional_prefixes(state)
         out = Converted(skipped=skipped)

@@ -74,7 +74,7 @@ def crf_macs(p: CRFParams, classes: int, spatial: tuple[int, ...]) -> int:
 
 
 class CRF(Block):
-    """Fully connected CRF (Krähenbühl & Koltun, NIPS 2011) on ``[logits, image]``, as
+    """Fully connected CRF (Krähenbühl & Koltun, NIPS 2011) on logits and image, as
     DeepLab post-processes its score maps (Chen et al., ICLR 2015 / TPAMI 2017): exact
     mean-field inference with a Gaussian appearance kernel (position + colour) and a
     Gaussian smoothness kernel (position), Potts compatibility. Inputs: logits (C x *S)
@@ -98,7 +98,8 @@ class CRF(Block):
         size = "x".join(map(str, logits.spatial))
         expect(n <= p.max_pixels,
                f"{size} = {n} pixels exceeds max_pixels={p.max_pixels}: exact dense CRF inference costs "
-               f"pixels^2 x classes = {n * n * logits.channels:,} MACs per iteration",
+               f"pixels^2 x classes = {n * n * logits.channels:,} MACs per iteration; downsample logits "
+               "and image, or raise max_pixels",
                "downsample logits and image first ({block: resize, from: x, size: [...]}) and set "
                "spacing to the factor, or raise max_pixels if you can afford it")
         return Inference({"out": logits}, params=0, macs=crf_macs(p, logits.channels, logits.spatial),

@@ -20,7 +20,8 @@ constant) is computed exactly, every pixel pair included:
 * the smoothness term, a Gaussian of positions only, as one exact (untruncated) 1-D
   Gaussian matrix product per spatial dim (the kernel is separable).
 
-The self-term ``j = i`` (``k(f_i, f_i) = w1 + w2``) is subtracted. Matrix products per
+The self-term ``j = i`` (``k(f_i, f_i) = w1 + w2``) is subtracted. Kernel values are
+floored at exp(-87) = 1.6e-38 (see ``EXPONENT_FLOOR``). Matrix products per
 sample and iteration: ``N^2 C`` (appearance) plus ``C N sum(S_d)`` (smoothness), for N
 pixels, C classes and spatial sizes S_d; nothing else is a matrix product. The result is
 deterministic: no randomness, no atomics, a fixed order of operations for given shapes.
@@ -40,6 +41,10 @@ float32: one 128x128 image); otherwise it is rebuilt each iteration in chunks of
 ``CHUNK_ELEMENTS``, which costs about ``iterations`` times the kernel-building work."""
 CHUNK_ELEMENTS = 1 << 24
 """Elements per chunk (64 MiB in float32) when the kernel is not cached."""
+EXPONENT_FLOOR = -87.0
+"""Kernel exponents are clamped here: exp(-87) = 1.6e-38, the smallest normal float32s.
+Far-apart pairs then weigh 1.6e-38 instead of 0 or a subnormal, a difference far below
+float rounding, and exp avoids its slow out-of-range path (about 10x slower on CPU)."""
 
 
 def chunk_rows(batch: int, n: int, chunk: int) -> int:
@@ -91,15 +96,16 @@ def dense_crf(logits: torch.Tensor, image: torch.Tensor, *, iterations: int = 10
         block = features[:, start:start + rows]
         kernel = torch.cdist(block, features, compute_mode="donot_use_mm_for_euclid_dist")
         if kernel.requires_grad:  # a differentiable image: autograd needs cdist's output intact
-            return torch.exp(kernel.square().mul(-0.5))
-        return kernel.square_().mul_(-0.5).exp_()  # in place: no temporaries of this size
+            return torch.exp(kernel.square().mul(-0.5).clamp(min=EXPONENT_FLOOR))
+        return kernel.square_().mul_(-0.5).clamp_(min=EXPONENT_FLOOR).exp_()  # in place: no temporaries
 
     cached = appearance(0) if len(starts) == 1 else None
     # Smoothness kernel: one exact 1-D Gaussian matrix per spatial dim (separable).
     gaussians = []
     for s in spatial:
         coords = torch.arange(s, device=device, dtype=dtype) * (spacing / theta_gamma)
-        gaussians.append(torch.exp((coords[:, None] - coords[None, :]).square().mul(-0.5)))
+        exponent = (coords[:, None] - coords[None, :]).square().mul(-0.5)
+        gaussians.append(torch.exp(exponent.clamp(min=EXPONENT_FLOOR)))
 
     energy = unary
     for _ in range(iterations):

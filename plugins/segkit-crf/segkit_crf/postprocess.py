@@ -5,6 +5,8 @@ Torch-free to import; torch is imported on the first call.
 """
 from __future__ import annotations
 
+import math
+
 from segkit.errors import InputError, SourceLoc
 
 from segkit_crf.block import CRFParams, settings
@@ -17,7 +19,8 @@ class CRFPostprocessor:
     same size (any spatial rank 1-3 works); returns refined log-probabilities (N, C, H, W)
     in the dtype and on the device of ``logits``. ``image`` is the un-normalised image:
     ``image_scale=None`` (the default) reads values up to 1 as [0, 1] and larger ones as
-    0..255, per batch; pass 255.0 or 1.0 to fix it. Other keyword arguments are the
+    0..255, per batch; pass 255.0 or 1.0 to fix it. An image with values below -0.1 (a
+    mean/std-normalised one) is an error. Other keyword arguments are the
     ``crf`` block's params (:class:`segkit_crf.block.CRFParams`, DeepLab's defaults).
     Runs without gradients. Errors (size mismatch, more than ``max_pixels`` pixels) are
     ``SegkitError`` s located at ``--postprocess crf``.
@@ -31,7 +34,7 @@ class CRFPostprocessor:
         self.params = CRFParams(**({"image_scale": image_scale} if image_scale is not None else {}), **params)
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self.params.model_dump(exclude_unset=True).items()}
+        changed = self.params.model_dump(exclude_unset=True)
         return f"CRFPostprocessor({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     def __call__(self, logits, image):
@@ -46,7 +49,7 @@ class CRFPostprocessor:
                              "batch and spatial sizes", loc,
                              "upsample the logits to the image's size before the CRF (DeepLab upsamples "
                              "bilinearly)")
-        n = image[0, 0].numel()
+        n = math.prod(image.shape[2:])
         p = self.params
         if n > p.max_pixels:
             raise InputError(f"crf: {'x'.join(map(str, image.shape[2:]))} = {n} pixels exceeds max_pixels="
@@ -54,6 +57,9 @@ class CRFPostprocessor:
                              "iteration", loc,
                              "predict at a lower resolution, or downsample logits and image and use "
                              "CRFPostprocessor(spacing=factor), or CRFPostprocessor(max_pixels=...)")
+        if bool(image.min() < -0.1):  # a colour kernel on mean/std-normalised values would be meaningless
+            raise InputError("crf: the image has negative values; it looks mean/std-normalised", loc,
+                             "pass the un-normalised image, in [0, 1] or 0..255")
         kwargs = settings(p)
         if self.image_scale is None:
             kwargs["image_scale"] = 1.0 if bool(image.max() > 1.0) else 255.0

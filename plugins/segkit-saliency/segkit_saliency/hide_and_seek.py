@@ -7,15 +7,18 @@ mean of normalised inputs). The paper draws the patch size per image from {0 (no
 hiding), 16, 32, 44, 56}: give ``patch`` as a list to draw one per call. A last cell
 that overhangs the image is cut at the border.
 
-For UC-Net's depth correction, hide patches of the depth channel only (``channels=[3]``
-on the 4-channel RGB-D images of ``rgbd_saliency``; the official UC-Net code has no
-hide-and-seek, so this follows the paper's description rather than code). ``mask`` says what happens to the target in hidden cells: ``"keep"``
-(default: the object is still there, as in the paper), ``"ignore"`` (set to
-``ignore_index`` so hidden pixels do not count) or ``"hide"`` (set to 0).
+For UC-Net's depth correction, hide patches of the depth only: ``channels=[3]`` on the
+4-channel RGB-D images of ``rgbd_saliency``, or the batch of depth maps given to the
+model, keeping the raw depth as the correction's target (the official UC-Net code has
+no hide-and-seek, so this follows the paper's description rather than code).
+
+``mask`` says what happens to the target in hidden cells: ``"keep"`` (default: the
+object is still there, as in the paper), ``"ignore"`` (set to ``ignore_index`` so hidden
+pixels do not count) or ``"hide"`` (set to 0).
 
 Randomness comes from torch: the global RNG (``torch.manual_seed``) or a
 ``torch.Generator`` passed as ``generator``, so runs are reproducible. ``last_hidden``
-keeps the ``H x W`` bool map of the last call.
+keeps the ``H x W`` (batches: ``N x H x W``) bool map of the last call.
 """
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ import torch
 
 
 class HideAndSeek:
-    """A segkit transform ``(image C x H x W, mask H x W) -> (image, mask)``."""
+    """A segkit transform ``(image C x H x W, mask H x W) -> (image, mask)``; also takes
+    batches (``N x C x H x W``, ``N x H x W``), e.g. to corrupt the depth input of a
+    training step while the raw depth stays the target."""
 
     def __init__(self, patch: int | Sequence[int] = 32, p: float = 0.5, fill: float | Sequence[float] = 0.0,
                  channels: Sequence[int] | None = None, mask: str = "keep", ignore_index: int = 255,
@@ -61,6 +66,16 @@ class HideAndSeek:
         return grid.to(device)
 
     def __call__(self, image: torch.Tensor, mask: torch.Tensor | None = None):
+        """Hide cells of ``image`` (``C x H x W``, or a batch ``N x C x H x W`` with cells
+        drawn per sample) and, per ``mask``, of the mask (``H x W`` / ``N x H x W``)."""
+        if image.dim() == 4:
+            outs, hidden = [], []
+            for n in range(image.shape[0]):
+                outs.append(self(image[n], None if mask is None else mask[n]))
+                hidden.append(self.last_hidden)
+            self.last_hidden = torch.stack(hidden)
+            masks = None if mask is None else torch.stack([m for _, m in outs])
+            return torch.stack([x for x, _ in outs]), masks
         hidden = self.hidden(image.shape[-2], image.shape[-1], image.device)
         self.last_hidden = hidden
         image = image.clone()

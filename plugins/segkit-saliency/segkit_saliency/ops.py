@@ -35,8 +35,7 @@ from segkit.shapes import Inference, Shape
 
 class ReparameterizeParams(Params):
     sample_eval: bool = True
-    """Sample in eval mode too (UC-Net draws z at test time; several draws give its
-    uncertainty maps); false: z = mu in eval mode."""
+    """Sample in eval mode too (UC-Net's test code does); false: z = mu in eval mode."""
 
 
 class Reparameterize(Block):
@@ -84,11 +83,9 @@ class GaussianEncoderParams(Params):
     layers: PosInt = 5
     """Number of stride-2 convs (5: an input of 352 gives an 11 x 11 map)."""
     kernel: PosInt = 4
-    """Kernel of the stride-2 convs (4 with padding 1; padding (kernel - 1) // 2, so each
-    conv halves an even size)."""
+    """Kernel of the stride-2 convs, padded by (kernel - 1) // 2 (4: padding 1, as official)."""
     grid: PosInt = 11
-    """The map is average pooled to grid x grid before the heads (11 = 352 / 32, where the
-    pooling is the identity and the heads equal the official nn.Linear layers)."""
+    """Pooled size read by the grid x grid conv heads (11: the official fc layers at 352)."""
     negative_slope: Annotated[float, Field(ge=0)] = 0.01
     """Slope of the LeakyReLUs (PyTorch's default, as the official code)."""
     sample_eval: bool = True

@@ -3,8 +3,8 @@ registered (installed or not), fake entry points, and one torch thread for tiny 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,16 @@ except ModuleNotFoundError:  # pragma: no cover
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
+from hypothesis import settings
 
 from segkit.plugins import get_plugin_manager
 from segkit.registry import Registry
 
 torch.set_num_threads(1)
+# the profiles of segkit's own tests: ci (default, quick) and dev (thorough)
+settings.register_profile("ci", max_examples=25, deadline=None)
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def saliency_registry() -> Registry:
@@ -35,18 +40,6 @@ def saliency_registry() -> Registry:
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return saliency_registry()
-
-
-class FakeEntryPoint:
-    """An entry point of group ``segkit`` whose ``load()`` gives ``target``."""
-
-    def __init__(self, name, target, dist="segkit-saliency"):
-        self.name = name
-        self.target = target
-        self.dist = types.SimpleNamespace(name=dist, version="0.1.0")
-
-    def load(self):
-        return self.target
 
 
 @pytest.fixture
