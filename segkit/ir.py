@@ -99,12 +99,13 @@ class Graph:
         return users
 
 
-def lint(graph: Graph) -> None:
+def lint(graph: Graph, dropped: tuple = ()) -> None:
     """Structural checks on a resolved graph; prunes and warns about unused nodes.
 
     Dangling references, cycles and duplicate ids are caught while resolving (where the
     YAML location is at hand); here: outputs must exist, and nodes that feed no output
-    are removed with a warning naming them.
+    are removed with a warning naming them, except those only the ``dropped`` values
+    (training-only outputs left out on purpose) used.
     """
     if not graph.outputs:
         raise GraphError(f"spec {graph.name!r} declares no outputs",
@@ -118,11 +119,13 @@ def lint(graph: Graph) -> None:
             continue
         live.add(node_id)
         stack.extend(v.node for v in graph.nodes[node_id].inputs)
+    quiet = _ancestors(graph, [v.node for v in dropped])
     dead_groups = {}
     for node_id in list(graph.nodes):
         if node_id not in live:
             node = graph.nodes.pop(node_id)
-            dead_groups.setdefault(node.group, node)
+            if node_id not in quiet:
+                dead_groups.setdefault(node.group, node)
     live_groups = {n.group for n in graph.nodes.values()}
     for group, node in dead_groups.items():
         if group not in live_groups:
@@ -130,3 +133,16 @@ def lint(graph: Graph) -> None:
             graph.warnings.append(Warning_(f"node {group!r} ({info.block}) is not used by any output; "
                                            "it is left out", info.loc))
             graph.groups.pop(group, None)
+
+
+def _ancestors(graph: Graph, roots: list[str]) -> set[str]:
+    """The nodes ``roots`` depend on, themselves included."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen or node_id not in graph.nodes:
+            continue
+        seen.add(node_id)
+        stack.extend(v.node for v in graph.nodes[node_id].inputs)
+    return seen

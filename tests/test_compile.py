@@ -135,3 +135,9 @@ def test_inference_build_leaves_training_heads_out():
     model = segkit.build(AUX_SPEC, train_heads=False)
     assert not any(k.startswith("aux_head") for k in model.state_dict())
     assert isinstance(model.train()(torch.randn(1, 3, 8, 8)), torch.Tensor)
+
+
+def test_inference_build_does_not_warn_about_the_heads_it_drops():
+    assert segkit.check(AUX_SPEC, train_heads=False).warnings == []
+    unused = AUX_SPEC.replace("outputs:", "  stray: {block: conv, from: x, out: 1}\noutputs:")
+    assert [w.message.split("'")[1] for w in segkit.check(unused, train_heads=False).warnings] == ["stray"]

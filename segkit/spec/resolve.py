@@ -85,7 +85,7 @@ class Resolver:
         graph.train_outputs = train & set(graph.outputs)
         if not train_heads and not graph.outputs:
             raise GraphError("every output is training-only", spec.loc("outputs"))
-        lint(graph)
+        lint(graph, dropped=tuple(v for k, v in outputs.items() if k not in graph.outputs))
         return graph
 
     def input_shapes(self, spec: Spec, values: dict, given: dict[str, Shape]) -> dict[str, Shape]:
@@ -134,7 +134,10 @@ class Resolver:
             scope.ensure(node_id)
         outputs = {}
         for name, ref in spec.outputs.items():
-            outputs[name] = scope.lookup(str(ref), spec.loc("outputs", name))
+            loc = spec.loc("outputs", name)
+            ref = substitute(ref, params, loc)
+            if ref is not None:  # an output may evaluate to null: ${'enc.se' if se else None}
+                outputs[name] = scope.lookup(str(ref), loc)
         return outputs
 
 

@@ -52,7 +52,7 @@ class SpecFile(BaseModel):
     params: dict[str, Any] = {}
     inputs: dict[str, Any] = {}
     nodes: dict[str, Union[dict[str, Any], None]] = {}
-    outputs: Union[dict[str, Union[str, OutputDecl]], list[str], str] = {}
+    outputs: Union[dict[str, Union[str, OutputDecl, None]], list[str], str] = {}
 
     @field_validator("segkit")
     @classmethod
@@ -109,7 +109,7 @@ class Spec:
             return {"out": raw}
         if isinstance(raw, list):
             return {str(r): r for r in raw}
-        return {name: ref["from"] if isinstance(ref, dict) else ref for name, ref in raw.items()}
+        return {name: ref["from"] if isinstance(ref, dict) else ref for name, ref in raw.items() if ref is not None}
 
     @property
     def train_outputs(self) -> set[str]:
