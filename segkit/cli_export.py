@@ -38,7 +38,8 @@ def _load_weights(model, graph, weights: str, weights_format: str, spec, params)
     from segkit.api import resolve
 
     report = segkit.load_weights(model, weights, format=weights_format, strict=False)
-    pruned = set(resolve(spec, parse_input_option(()), train_heads=True, **params).nodes) - set(graph.nodes)
+    shapes = {name: m["shapes"]["out"] for name, m in graph.input_meta.items()}
+    pruned = set(resolve(spec, shapes, train_heads=True, **params).nodes) - set(graph.nodes)
     extra = [k for k in report.unexpected if not any(k.startswith(node + ".") for node in pruned)]
     if report.missing or report.mismatched or extra:
         report.unexpected = extra
@@ -82,8 +83,9 @@ def _human_bytes(n: float | None) -> str:
 @user_errors
 def export_command(spec, output, fmt, weights, weights_format, inputs, sets, batch, fold_bn, opset, tolerance):
     """Export SPEC (eval mode, without training-only heads) to ONNX, TorchScript
-    (torch.jit.trace) or a torch.export ExportedProgram, and check the written file
-    against PyTorch on a random input (ONNX: in onnxruntime).
+    (torch.jit.trace, which PyTorch has deprecated: prefer exported-program) or a
+    torch.export ExportedProgram, and check the written file against PyTorch on a
+    random input (ONNX: in onnxruntime).
 
     Before exporting to ONNX, a lint of the static graph names every node that will not
     export (e.g. adaptive pooling whose bins do not divide the feature map) and refuses.
@@ -150,13 +152,18 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="torch.set_num_threads (CPU).")
 @click.option("--mode", type=click.Choice(["both", "forward", "train"]), default="both", show_default=True,
               help="forward (inference_mode), train (forward+backward), or both.")
+@click.option("--memory-probe", is_flag=True, hidden=True,
+              help="Internal: only measure peak memory and print it as JSON (the CPU child process).")
 @user_errors
 def bench_command(spec, inputs, sets, batch, device, amp, channels_last, compile_, fold_bn, repeats, warmup,
-                  threads, mode):
+                  threads, mode, memory_probe):
     """Time SPEC: latency (median, p90), throughput and peak memory of the forward pass
     (eval, inference_mode) and of forward+backward (train mode, loss = sum of output
-    means). Peak memory: CUDA max_memory_allocated above the weights and inputs; CPU
-    the rise of the process's resident set (VmHWM, reset via /proc/self/clear_refs)."""
+    means). Peak memory is what one iteration adds to the weights and inputs: on CUDA
+    torch.cuda.max_memory_allocated; on CPU the rise of the resident set (VmHWM, reset
+    via /proc/self/clear_refs), measured in a child process whose malloc returns freed
+    tensors to the kernel at once (MALLOC_MMAP_THRESHOLD_), so the timings are not
+    slowed by it."""
     import segkit
     import torch
 
@@ -178,17 +185,28 @@ def bench_command(spec, inputs, sets, batch, device, amp, channels_last, compile
     setup = bench.BenchSetup(torch.device(device), batch, amp, channels_last, compile_, fold_bn, repeats, warmup)
     model = compile_graph(graph)
     eval_model, train_model, x = bench.prepare(model, shapes, setup)
-    rows = []
+    phases = []
     if mode in ("both", "forward"):
-        rows.append(bench.bench_forward(eval_model, x, setup))
+        phases.append(bench.forward_phase(eval_model, x, setup))
     if mode in ("both", "train"):
-        try:
-            rows.append(bench.bench_train(train_model, x, setup))
-        except ValueError as exc:  # BatchNorm of a (N, C) vector with N = 1 in train mode
-            if "more than 1 value per channel" not in str(exc):
-                raise
-            rows.append(bench.Measurement("forward+backward", [float("nan")], batch, None, "",
-                                          "skipped: BatchNorm needs --batch >= 2 in train mode"))
+        phases.append(bench.train_phase(train_model, x, setup))
+
+    def skip(exc):  # BatchNorm over one value per channel (batch 1, 1x1 map) in train mode
+        return "skipped: BatchNorm needs --batch >= 2 in train mode" if "more than 1 value per channel" in str(exc) \
+            else None
+
+    if memory_probe:
+        import json
+
+        click.echo("SEGKIT_MEMORY " + json.dumps(bench.probe_memory(phases, setup, skip)))
+        return
+    rows = bench.run_phases(phases, setup, skip, memory=setup.device.type == "cuda")
+    if setup.device.type == "cpu":
+        args = [spec, *(f"--input={i}" for i in inputs), *(f"--set={s}" for s in sets), f"--batch={batch}",
+                "--device=cpu", f"--mode={mode}", f"--warmup={min(warmup, 1)}"]
+        args += [flag for flag, on in (("--amp", amp), ("--channels-last", channels_last), ("--compile", compile_),
+                                       ("--fold-bn", fold_bn)) if on]
+        bench.cpu_memory_in_child(rows, args + ([f"--threads={threads}"] if threads else []))
     _print_bench(graph, shapes, setup, rows, torch)
 
 
@@ -205,10 +223,11 @@ def _print_bench(graph, shapes, setup, rows, torch):
     if setup.device.type == "cuda":
         where += f" ({torch.cuda.get_device_name(setup.device)})"
     else:
-        where += f" ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        where += f" ({threads} thread{'s' if threads > 1 else ''})"
     sizes = ", ".join(f"{name} {s}" for name, s in shapes.items())
-    table = Table(title=f"{graph.name}: {sizes}, batch {setup.batch}, {where}"
-                        + (f", {', '.join(options)}" if options else ""), title_justify="left")
+    click.echo(f"{graph.name}: {sizes}, batch {setup.batch}, {where}" + (f", {', '.join(options)}" if options else ""))
+    table = Table()
     for col in ("phase", "median ms", "p90 ms", "images/s", "peak memory", "note"):
         table.add_column(col, justify="left" if col in ("phase", "note") else "right")
     for row in rows:

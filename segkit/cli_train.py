@@ -56,7 +56,7 @@ TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "w
 @spec_argument
 @data_option
 @data_opt_option
-@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True,
+@click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True,
               help="Epochs (the default suits the synthetic quick start; real datasets need more).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
               help="Global batch size (split evenly over torchrun processes).")

@@ -2,20 +2,25 @@
 a compiled spec's forward pass (eval, ``torch.inference_mode``) and forward + backward
 pass (train mode, loss = sum of the means of every output, training heads included).
 
-Peak memory is the memory a phase adds on top of what was allocated before it:
+Peak memory is the memory one iteration of a phase adds on top of what was allocated
+before it (weights, inputs), after warm-up (and torch.compile's compilation):
 
 - CUDA: ``torch.cuda.max_memory_allocated()`` after ``reset_peak_memory_stats()``,
-  minus the memory allocated at the start (weights, inputs); tensors only, not the
-  caching allocator's reserve or the CUDA context.
+  minus the memory allocated at the start; tensors only, not the caching allocator's
+  reserve or the CUDA context. Measured after the timed runs, in the same process.
 - CPU: tracemalloc does not see torch's allocations, so the process's resident set is
   used: the kernel's high-water mark ``VmHWM`` of ``/proc/self/status`` is reset by
-  writing 5 to ``/proc/self/clear_refs`` (Linux >= 4.0) before the phase, and the
-  phase's peak is VmHWM after it minus VmRSS before it. It counts everything the
-  process touches (allocator slack, oneDNN scratch buffers, thread stacks), and memory
-  the allocator kept from an earlier phase is reused without showing up. Where
-  clear_refs cannot be written (not Linux, restricted /proc) the fallback is the rise of
-  ``resource.getrusage().ru_maxrss``, which only shows a phase that goes above every
-  earlier peak of the process (so run one configuration per process to compare).
+  writing 5 to ``/proc/self/clear_refs`` (Linux >= 4.0) before the iteration, and the
+  peak is VmHWM after it minus VmRSS before it. glibc's malloc keeps freed blocks of up
+  to 32 MiB resident for reuse, so that rise would miss most of the activations; the
+  measurement therefore runs in a child process (:func:`cpu_memory_in_child`) started
+  with ``MALLOC_MMAP_THRESHOLD_=65536``, where every tensor buffer is unmapped when
+  freed and the resident set follows the live tensors. (That setting makes every
+  allocation page-fault, about 1.5x slower, which is why the timings are not taken
+  there.) It still counts what else the iteration touches (oneDNN scratch buffers).
+  Where clear_refs cannot be written (not Linux, restricted /proc) the fallback is the
+  rise of ``resource.getrusage().ru_maxrss``, which only shows an iteration going above
+  every earlier peak of the child process.
 """
 from __future__ import annotations
 
@@ -79,6 +84,19 @@ def _reset_hwm() -> bool:
         return False
 
 
+def _trim() -> bool:
+    """glibc's malloc_trim(0): give free heap pages back to the kernel, so that reusing
+    them shows in the resident set again. True also where it does not exist."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    return True
+
+
 def _maxrss() -> int:
     import resource
     import sys
@@ -102,7 +120,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self.base = torch.cuda.memory_allocated(self.device)
             self.method = "torch.cuda.max_memory_allocated"
-        elif _reset_hwm():
+        elif _trim() and _reset_hwm():
             self.base = _status_kb("VmRSS")
             self.method = "VmHWM - VmRSS (/proc/self/status, reset by clear_refs)"
         else:
@@ -129,10 +147,13 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_calls(fn, device: torch.device, repeats: int, warmup: int) -> list[float]:
+def warm_up(fn, device: torch.device, warmup: int) -> None:
     for _ in range(warmup):
         fn()
     _sync(device)
+
+
+def time_calls(fn, device: torch.device, repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -194,21 +215,26 @@ def prepare(model, shapes: dict, setup: BenchSetup):
     return eval_model, train_model, inputs
 
 
-def bench_forward(model, inputs, setup: BenchSetup) -> Measurement:
-    model.eval()
+@dataclass
+class Phase:
+    """A callable to time: ``step`` runs one iteration of ``model`` in ``training`` mode."""
 
+    name: str
+    model: torch.nn.Module
+    training: bool
+    step: object
+    note: str = ""
+
+
+def forward_phase(model, inputs, setup: BenchSetup) -> Phase:
     def step():
         with torch.inference_mode(), autocast(setup.device, setup.amp):
             model(*inputs)
 
-    with PeakMemory(setup.device) as memory:
-        times = time_calls(step, setup.device, setup.repeats, setup.warmup)
-    return Measurement("forward", times, setup.batch, memory.peak, memory.method,
-                       "BN folded" if setup.fold_bn else "")
+    return Phase("forward", model, False, step, "BN folded" if setup.fold_bn else "")
 
 
-def bench_train(model, inputs, setup: BenchSetup) -> Measurement:
-    model.train()
+def train_phase(model, inputs, setup: BenchSetup) -> Phase:
     params = [p for p in model.parameters() if p.requires_grad]
 
     def step():
@@ -219,8 +245,75 @@ def bench_train(model, inputs, setup: BenchSetup) -> Measurement:
         for p in params:
             p.grad = None
 
-    with PeakMemory(setup.device) as memory:
-        times = time_calls(step, setup.device, setup.repeats, setup.warmup)
-    model.eval()
-    return Measurement("forward+backward", times, setup.batch, memory.peak, memory.method,
-                       "BN unfolded (train mode)" if setup.fold_bn else "")
+    return Phase("forward+backward", model, True, step, "BN unfolded (train mode)" if setup.fold_bn else "")
+
+
+def run_phases(phases: list[Phase], setup: BenchSetup, skip=None, memory: bool = True) -> list[Measurement]:
+    """Time every phase (warm-up first; torch.compile compiles there), then, with
+    ``memory``, measure each phase's peak memory over one more iteration. ``skip(exc)``
+    may turn an exception of a phase into a note (the row is then reported untimed)."""
+    rows, timed = [], []
+    for phase in phases:
+        phase.model.train(phase.training)
+        try:
+            warm_up(phase.step, setup.device, max(setup.warmup, int(setup.compile)))
+            times = time_calls(phase.step, setup.device, setup.repeats)
+        except Exception as exc:
+            note = skip(exc) if skip else None
+            if note is None:
+                raise
+            rows.append(Measurement(phase.name, [float("nan")], setup.batch, None, "", note))
+            continue
+        rows.append(Measurement(phase.name, times, setup.batch, None, "", phase.note))
+        timed.append((rows[-1], phase))
+    for row, phase in timed if memory else ():
+        phase.model.train(phase.training)
+        with PeakMemory(setup.device) as peak:
+            phase.step()
+        row.peak_bytes, row.memory_method = peak.peak, peak.method
+    for phase in phases:
+        phase.model.eval()
+    return rows
+
+
+def probe_memory(phases: list[Phase], setup: BenchSetup, skip=None) -> dict:
+    """{phase name: [peak bytes, method]} after a warm-up iteration of each phase."""
+    found = {}
+    for phase in phases:
+        phase.model.train(phase.training)
+        try:
+            warm_up(phase.step, setup.device, max(setup.warmup, 1))
+        except Exception as exc:
+            if skip is None or skip(exc) is None:
+                raise
+            continue
+        with PeakMemory(setup.device) as peak:
+            phase.step()
+        found[phase.name] = [peak.peak, peak.method]
+    return found
+
+
+def cpu_memory_in_child(rows: list[Measurement], args: list[str]) -> None:
+    """Fill the rows' peak memory from ``python -m segkit bench ARGS --memory-probe`` run
+    with glibc's MALLOC_MMAP_THRESHOLD_ fixed at 64 KiB: every tensor buffer is then
+    mapped on allocation and unmapped on free, so the resident set follows the live
+    tensors (with the default, dynamic threshold freed buffers of up to 32 MiB stay
+    resident for reuse and the rise of the resident set misses them). The setting costs
+    page faults on every allocation, which is why the timings are taken in this
+    process, without it. On failure the rows say so."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(64 * 1024))
+    done = subprocess.run([sys.executable, "-m", "segkit", "bench", *args, "--memory-probe"], env=env,
+                          capture_output=True, text=True)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("SEGKIT_MEMORY ")), None)
+    found = json.loads(line.split(" ", 1)[1]) if done.returncode == 0 and line else {}
+    for row in rows:
+        if row.phase in found:
+            row.peak_bytes, method = found[row.phase]
+            row.memory_method = method + ", in a child process with MALLOC_MMAP_THRESHOLD_=65536"
+        elif row.times and row.times[0] == row.times[0]:
+            row.memory_method = "not measured: the memory probe process failed"

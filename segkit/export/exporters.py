@@ -135,10 +135,13 @@ def _write_onnx(model, example, names, tmp, opset):
 
 def _write_torchscript(model, example, names, tmp, opset):
     with warnings.catch_warnings():
+        # TracerWarnings, and torch >= 2.10 deprecating torch.jit (the format still loads everywhere)
         warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
         traced = torch.jit.trace(model, tuple(example.values()), strict=False, check_trace=False)
-    torch.jit.save(traced, tmp)
-    loaded = torch.jit.load(tmp)
+        torch.jit.save(traced, tmp)
+        loaded = torch.jit.load(tmp)
 
     def run(probe):
         with torch.inference_mode():

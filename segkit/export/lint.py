@@ -92,19 +92,21 @@ def lint_export(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET) -> 
     for node in graph.nodes.values():
         shapes = [_shape(graph, v) for v in node.inputs]
         found: list[tuple[str, str, str | None, str]] = []
-        if node.op in ADAPTIVE_OPS:
+        if hasattr(node.block, "onnx_export_issues"):
+            found += [("error", msg, None, "plugin") for msg in node.block.onnx_export_issues(node.params, *shapes,
+                                                                                               opset=opset)]
+        elif not _builtin(node):
+            if node.op not in unchecked:
+                unchecked.add(node.op)
+                found.append(("warning", f"block {node.op!r} ({type(node.block).__module__}) is not known to the "
+                              "ONNX lint; its export is not checked", "the export is still verified in onnxruntime",
+                              "plugin"))
+        elif node.op in ADAPTIVE_OPS:
             found += _adaptive(node, shapes)
         elif node.op in ("conv", "sepconv"):
             found += _same_dilation(node)
         elif node.op == "resize" and opset < 11:
             found += _resize_opset(node, shapes, opset)
-        elif hasattr(node.block, "onnx_export_issues"):
-            found += [("error", msg, None, "plugin") for msg in node.block.onnx_export_issues(node.params, *shapes,
-                                                                                               opset=opset)]
-        elif not _builtin(node) and node.op not in unchecked:
-            unchecked.add(node.op)
-            found.append(("warning", f"block {node.op!r} ({type(node.block).__module__}) is not known to the ONNX "
-                          "lint; its export is not checked", "the export is still verified in onnxruntime", "plugin"))
         for severity, message, hint, kind in found:
             group = graph.groups.get(node.group)
             issues.append(ExportIssue(severity, node.id, node.op, node.group, group.block if group else node.op,
@@ -199,6 +201,8 @@ def suggest_input(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET, t
         return None
     first = next(iter(reference.values()))
     failing = [graph.nodes[i.node] for i in _adaptive_errors(graph, fmt, opset)]
+    if not failing:
+        return None
     per_dim = []
     for d in range(first.rank):
         step, needs = 1, []

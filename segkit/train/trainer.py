@@ -43,7 +43,7 @@ class TrainConfig:
     sets: dict = field(default_factory=dict)
     data: str = "synthetic"
     data_options: dict = field(default_factory=dict)
-    epochs: int = 6
+    epochs: int = 5
     batch_size: int = 16
     lr: float | None = None
     optimizer: str = "adamw"

@@ -307,11 +307,12 @@ def test_fastfcn_psp_and_deeplab_heads(head, depth, params, without_aux):
         assert [report.graph.nodes[f"aspp.b{k}.conv"].params.dilation for k in (1, 2, 3)] == [12, 24, 36]
 
 
-def test_fastfcn_non_encnet_heads_need_the_se_output_removed():
-    # spec outputs cannot depend on params (core limitation, see the spec's description)
-    with pytest.raises(SegkitError) as info:
-        segkit.check(spec("fastfcn"), head="psp")
-    assert info.value.loc.line > 0 and "'se'" in info.value.message
+@pytest.mark.parametrize("head, params", [("psp", 68_817_130), ("deeplab", 61_863_402), ("encnet", 47_346_015)])
+def test_fastfcn_heads_build_from_the_shipped_spec(head, params):
+    # the se output is an expression that is null for heads other than encnet
+    report = segkit.check(spec("fastfcn"), head=head)
+    assert report.params == params and not report.warnings
+    assert ("se" in report.outputs) is (head == "encnet")
 
 
 def test_icnet_branches():
