@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
-from segkit.errors import MismatchError, ShapeError
+from segkit.errors import MismatchError, ShapeError, SpecSchemaError
 from segkit.shapes import Inference, Shape
 
 
@@ -93,6 +93,16 @@ class Block:
         """A ``torch.nn.Module`` computing the block for inputs of ``shapes``."""
         raise NotImplementedError(f"block {self.name!r} cannot be built")
 
+    def spatial_rule(self, p: Any, *sizes):
+        """The symbolic form of ``infer``'s spatial part, for deriving the input sizes a
+        spec accepts: given each input's spatial sizes as ``segkit.sizes.Dim``s (exact
+        functions of the analysed input size), a ``segkit.sizes.SpatialRule`` with each
+        output's sizes and the ``SizeSet`` of input sizes the spatial checks of
+        ``infer`` accept (checks on channels and params need not be repeated: the spec
+        has passed them at its reference size). None (the default) means unknown; specs
+        using the block then get their accepted sizes by trying sizes, up to a bound."""
+        return None
+
     def call(self, p: Any):
         """For stateless blocks: ``(fn, kwargs)`` to call inline as ``fn(*inputs, **kwargs)``.
 
@@ -127,6 +137,15 @@ def per_dim(value, rank: int, name: str) -> tuple[int, ...]:
     return (value,) * rank
 
 
+class ParamError(SpecSchemaError):
+    """A block param that does not fit the block's inputs (raised by ``Macro.validate``);
+    the resolver reports it as ``param NAME of block BLOCK: message`` at that param."""
+
+    def __init__(self, param: str, message: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.param = param
+
+
 def mismatch(i: int, j: int, what: str, hint: str | None = None) -> MismatchError:
     """The error for inputs ``i`` and ``j`` disagreeing on ``what`` ("spatial sizes differ")."""
     return MismatchError(what, (i, j), hint)
@@ -146,6 +165,12 @@ class Macro(Block):
     input_names: ClassVar[tuple[str, ...]] = ()
     """Names of the inputs in order, so ``from: {name: ref}`` can bind them by name;
     inputs not given are left out (a macro taking optional inputs)."""
+
+    def validate(self, p: Any, *shapes: Shape) -> None:
+        """Check params against the input shapes before expansion (``expand`` sees only
+        the params): raise ``ParamError`` for a param that does not fit the inputs, e.g.
+        a reduction larger than the channels, so the error names and locates that param
+        instead of surfacing from an inner node. Accepts everything by default."""
 
     def expand(self, p: Any, n_inputs: int) -> dict:
         raise NotImplementedError(f"macro {self.name!r} has no expand()")

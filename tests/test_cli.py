@@ -158,6 +158,56 @@ def test_blocks_list_and_doc():
     assert composite.exit_code == 0 and "norm" in composite.stdout
 
 
+ISSUE_BLOCKS = [  # issue 3's registered names, in its order
+    "rcu", "mrf", "crp", "refinenet", "aspp", "sepconv", "deeplabv3plus_decoder", "ppm", "context_encoding", "jpu",
+    "esp", "cff", "enet_initial", "enet_bottleneck", "dense_block", "transition_down", "transition_up",
+    "dense_aspp", "se",
+    # the classic units used by backbones, as registered
+    "vgg_stage", "resnet_basic", "resnet_bottleneck", "resnet_stage", "xception_entry", "xception_middle",
+    "xception_exit", "inverted_residual", "densenet_layer",
+]
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """A rich table's body as {first cell: [every cell, wrapped lines joined]}."""
+    rows: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[0]:
+            current = rows[cells[0]] = cells
+        elif current is not None:
+            current[:] = [f"{a} {b}".strip() for a, b in zip(current, cells)]
+    return rows
+
+
+def test_blocks_lists_every_issue_block_with_its_params():
+    from segkit.registry import default_registry
+    from segkit.tables import block_fields
+
+    rows = table_rows(run("blocks").stdout)
+    for name in ISSUE_BLOCKS:
+        assert name in rows, f"`segkit blocks` does not list {name}"
+        fields = block_fields(default_registry().block(name))
+        assert fields, f"{name} has no params"
+        want = ", ".join(field if default == "required" else f"{field}={default}" for field, _, default, _ in fields)
+        assert rows[name][2] == " ".join(want.split()), name  # every param, in order, with its default
+        assert rows[name][1] == "segkit", (name, rows[name][1])
+    assert "dilation=1" in rows["conv"][2]  # atrous conv: an option of conv
+
+
+def test_blocks_aspp_documents_every_param():
+    from segkit.blocks.aspp import ASPPParams
+
+    rows = table_rows(run("blocks", "aspp").stdout)
+    assert list(rows) == list(ASPPParams.model_fields)
+    for name, field in ASPPParams.model_fields.items():
+        doc = " ".join(field.description.split())
+        assert doc and rows[name][3] == doc, (name, rows[name][3])
+
+
 def test_specs_lists_examples():
     result = run("specs")
     assert result.exit_code == 0

@@ -1,10 +1,11 @@
 """Malformed specs give a located SegkitError, never another exception.
 
 Hypothesis mutates the data of the shipped example specs (drop a key, replace a value,
-add an unknown key, point ``from`` somewhere else, change a block, make a number
-negative/zero/huge), dumps it with ``yaml.safe_dump`` and checks it: either it passes,
-or the error is a SegkitError located in a file at a line > 0 (or at a pseudo-file such
-as ``--set``).
+add an unknown key, point ``from`` somewhere else, change a block, set a node's
+``repeat`` near 0 or near the resolver's cap, make a number negative/zero/huge), dumps it
+with ``yaml.safe_dump`` and checks it within a time limit: either it passes, or the
+error is a SegkitError located in a file at a line > 0 (or at a pseudo-file such as
+``--set``).
 """
 import copy
 import signal
@@ -12,17 +13,17 @@ from contextlib import contextmanager
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, note, reject, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import segkit
 from segkit.errors import SegkitError
+from segkit.spec.resolve import MAX_REPEAT
 
 from tests.spec._util import EXAMPLES, example_data
 
 PSEUDO_FILES = {"--set", "--input", "<command line>"}
 TIME_LIMIT_S = 3
-MAX_REPEAT = 256
 
 PARAM_NAMES = ["num_classes", "in_channels", "width", "i", "nope", "widht"]
 REF_NAMES = ["image", "pool1", "pool1.indices", "conv1", "conv1.0", "enc1", "nope", "zz", "image.out", "",
@@ -60,6 +61,10 @@ SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32), st.booleans(), st.none(),
     st.text(alphabet="abcxyz_.0123 ", max_size=8), st.sampled_from(REF_NAMES + BLOCK_NAMES), _expressions(),
 )
+REPEATS = st.one_of(st.integers(-2, 3), st.integers(MAX_REPEAT - 2, MAX_REPEAT + 2),
+                    st.sampled_from([10 ** 9, 2 ** 63, True, 2.5, "${width * 100}", "${2 ** 40}"]))
+"""Repeat counts around 0 and around the resolver's MAX_REPEAT cap (which the cap
+refuses with a located error), plus non-integers."""
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)), max_leaves=6)
 
@@ -91,7 +96,7 @@ def mutated(draw, base: dict):
         path = draw(st.sampled_from(paths))
         parent, key = _get(data, path[:-1]), path[-1]
         current = parent[key]
-        kind = draw(st.sampled_from(["drop", "replace", "add_key", "from", "block", "number"]))
+        kind = draw(st.sampled_from(["drop", "replace", "add_key", "from", "block", "repeat", "number"]))
         if kind == "drop" and isinstance(parent, dict):
             del parent[key]
         elif kind == "add_key" and isinstance(current, dict):
@@ -111,6 +116,12 @@ def mutated(draw, base: dict):
             if node is not None and isinstance(nodes[node], dict):
                 nodes[node]["block"] = draw(st.sampled_from(BLOCK_NAMES))
             kind = f"block of {node}"
+        elif kind == "repeat":
+            nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
+            node = draw(st.sampled_from(sorted(nodes))) if nodes else None
+            if node is not None and isinstance(nodes[node], dict):
+                nodes[node]["repeat"] = draw(REPEATS)
+            kind = f"repeat of {node}"
         elif kind == "number" and isinstance(current, int) and not isinstance(current, bool):
             parent[key] = draw(st.sampled_from([0, -current, -1, current * 1000, 10 ** 6, 10 ** 9]))
         else:
@@ -138,24 +149,6 @@ def _time_limit(seconds):
         signal.signal(signal.SIGALRM, old)
 
 
-def _clamp_repeats(value):
-    """The data with every node's repeat made small (the known unbounded-repeat defect)."""
-    if isinstance(value, dict):
-        return {k: (2 if k == "repeat" else _clamp_repeats(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clamp_repeats(v) for v in value]
-    return value
-
-
-def _huge_repeat(value) -> bool:
-    if isinstance(value, dict):
-        return any((k == "repeat" and isinstance(v, int) and v > MAX_REPEAT) or _huge_repeat(v)
-                   for k, v in value.items())
-    if isinstance(value, list):
-        return any(_huge_repeat(v) for v in value)
-    return False
-
-
 def _check(text):
     """None if the spec checks, else the SegkitError."""
     try:
@@ -166,18 +159,18 @@ def _check(text):
 
 
 def _assert_located(text):
+    """Check ``text`` within TIME_LIMIT_S: it passes, or fails with a located SegkitError."""
     try:
         with _time_limit(TIME_LIMIT_S):
             err = _check(text)
     except _Timeout:
-        return "timeout"
+        pytest.fail(f"check did not finish in {TIME_LIMIT_S}s\n--- mutated spec ---\n{text}")
     except Exception as exc:  # noqa: BLE001 - any non-SegkitError is the failure we look for
         pytest.fail(f"{type(exc).__name__}: {exc}\n--- mutated spec ---\n{text}")
     if err is not None:
         located = err.loc.line > 0 or err.loc.file in PSEUDO_FILES
         assert located, f"unlocated error: {err.format()}\n--- mutated spec ---\n{text}"
         assert err.format().startswith(str(err.loc))
-    return "ok"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -196,15 +189,7 @@ def test_mutated_examples_fail_with_located_errors(path):
         text = yaml.safe_dump(data, sort_keys=False)
         note(f"mutations: {applied}")
         note(text)
-        if _huge_repeat(data):
-            reject()  # the known unbounded-repeat defect; test_resolve.py pins it
-        if _assert_located(text) == "timeout":
-            # only the known unbounded-repeat defect may hang (see test_resolve.py's
-            # test_huge_repeat_is_refused_quickly); anything else is a failure
-            clamped = yaml.safe_dump(_clamp_repeats(data), sort_keys=False)
-            if _assert_located(clamped) == "timeout":
-                pytest.fail(f"check did not finish in {TIME_LIMIT_S}s\n--- mutated spec ---\n{text}")
-            reject()
+        _assert_located(text)
 
     run()
 

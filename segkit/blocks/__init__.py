@@ -19,9 +19,9 @@ def segkit_register_blocks(register):
 
     for module in (crp, mrf, refinenet, dense_block, vgg_stage, context_encoding, aspp, ppm, jpu, dense_aspp):
         module.segkit_register_blocks(register)
-    from segkit.blocks import cff, enet_bottleneck, esp, se
+    from segkit.blocks import cff, enet_bottleneck, enet_initial, esp, se
 
-    for module in (enet_bottleneck, esp, cff, se):
+    for module in (enet_initial, enet_bottleneck, esp, cff, se):
         module.segkit_register_blocks(register)
     from segkit.blocks import fcn
 

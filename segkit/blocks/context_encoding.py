@@ -30,6 +30,7 @@ from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import PosInt
 from segkit.shapes import Geometry, Inference, Shape
+from segkit.sizes import SpatialRule
 
 
 class ContextEncodingParams(Params):
@@ -75,6 +76,9 @@ class ContextEncoding(Block):
             macs += c * p.num_classes
             outputs["se"] = Shape(p.num_classes, ())
         return Inference(outputs, params=params, macs=macs, geometry=Geometry.whole())
+
+    def spatial_rule(self, p, x):
+        return SpatialRule({"out": x, "se": ()} if p.se_loss else {"out": x})
 
     def build(self, p, x: Shape):
         from segkit.blocks.context_encoding_nn import EncModule, EncModuleSE

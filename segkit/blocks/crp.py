@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import ValidationInfo, field_validator
+
 from segkit.block import Macro, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import PosInt
@@ -32,6 +34,14 @@ class CRPParams(Params):
     """Conv bias (none in the official code)."""
     relu: bool = True
     """Leading ReLU on the input (the summed identity term is the ReLU'd input)."""
+
+    @field_validator("pool", "kernel")
+    @classmethod
+    def _odd(cls, size, info: ValidationInfo):
+        if size % 2 == 0:
+            raise ValueError(f"must be odd: the chain sums every stage with its input, so the "
+                             f"{info.field_name} window must keep the size")
+        return size
 
 
 class CRP(Macro):

@@ -37,10 +37,11 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from segkit.block import Macro, Params, Ref
+from segkit.block import Macro, ParamError, Params, Ref
 from segkit.errors import SpecSchemaError
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import PosInt
+from segkit.shapes import Shape
 
 
 class ENetBottleneckParams(Params):
@@ -75,17 +76,10 @@ class ENetBottleneckParams(Params):
     ``from: [x, down.indices]``."""
 
 
-def width(p: ENetBottleneckParams) -> tuple[str, object]:
-    """The output-channel expression and the main-branch width (a value or expression)."""
-    if p.out is not None:
-        if p.out // p.ratio < 1:
-            raise SpecSchemaError(f"enet_bottleneck: out {p.out} // ratio {p.ratio} leaves no channels for the "
-                                  "main branch", hint="use a smaller ratio or more channels")
-        return str(p.out), p.out // p.ratio
-    # unknown until the input is: a count below 1 becomes a message the conv rejects
-    mid = f"channels('x') // {p.ratio}"
-    return "channels('x')", (f"${{{mid} if {mid} >= 1 else 'enet_bottleneck: ' + str(channels('x')) + "
-                             f"' channels // ratio {p.ratio} leave no channels for the main branch'}}")
+def width(p: ENetBottleneckParams) -> tuple[str, str]:
+    """The output-channel expression and the main-branch width expression."""
+    out = str(p.out) if p.out is not None else "channels('x')"
+    return out, f"${{{out} // {p.ratio}}}"
 
 
 class ENetBottleneck(Macro):
@@ -100,7 +94,6 @@ class ENetBottleneck(Macro):
     arity = (1, 2)
 
     def expand(self, p: ENetBottleneckParams, n_inputs: int) -> dict:
-        self.check(p, n_inputs)
         out, mid = width(p)
         out_ = f"${{{out}}}"
         differ = f"${{channels('x') != {out}}}"
@@ -156,30 +149,35 @@ class ENetBottleneck(Macro):
         nodes["act"] = dict(act)
         return {"inputs": inputs, "nodes": nodes, "outputs": outputs}
 
-    @staticmethod
-    def check(p: ENetBottleneckParams, n_inputs: int) -> None:
+    def validate(self, p: ENetBottleneckParams, x: Shape, *rest: Shape) -> None:
         up = p.kind == "upsampling"
         if p.kind in ("downsampling", "upsampling") and p.out is None:
-            raise SpecSchemaError(f"enet_bottleneck: kind {p.kind} needs 'out' (the output channels)")
-        if up and n_inputs == 1:
-            ref = f"{p.indices}.indices" if p.indices is not None else "down.indices"
-            raise SpecSchemaError(
-                "enet_bottleneck: kind upsampling needs the pool indices of the matching downsampling "
-                "bottleneck as its second input",
-                hint=f"from: [x, {ref}] (node references in macro params are not resolved yet)")
-        if not up and n_inputs != 1:
-            raise SpecSchemaError(f"enet_bottleneck: kind {p.kind} takes one input, got {n_inputs}",
+            raise ParamError("out", f"kind {p.kind} needs it (the output channels)")
+        if up and not rest:
+            raise SpecSchemaError("enet_bottleneck: kind upsampling needs the pool indices of the matching "
+                                  "downsampling bottleneck", hint="indices: NODE, or from: [x, NODE.indices]")
+        if not up and rest:
+            raise SpecSchemaError(f"enet_bottleneck: kind {p.kind} takes one input, got {1 + len(rest)}",
                                   hint="only kind upsampling takes a second input (the pool indices)")
         if not up and p.indices is not None:
-            raise SpecSchemaError(f"enet_bottleneck: 'indices' applies to kind upsampling, not {p.kind}")
+            raise ParamError("indices", f"applies to kind upsampling, not {p.kind}")
         if "dilation" in p.model_fields_set and p.dilation != 1 and p.kind != "dilated":
-            raise SpecSchemaError(f"enet_bottleneck: 'dilation' applies to kind dilated, not {p.kind}",
-                                  hint="dilation 1 is accepted for every kind, for lists over repeat")
+            raise ParamError("dilation", f"applies to kind dilated, not {p.kind}",
+                             "dilation 1 is accepted for every kind, for lists over repeat")
         if "asymmetric" in p.model_fields_set and p.kind != "asymmetric":
-            raise SpecSchemaError(f"enet_bottleneck: 'asymmetric' applies to kind asymmetric, not {p.kind}")
+            raise ParamError("asymmetric", f"applies to kind asymmetric, not {p.kind}")
         if "shortcut" in p.model_fields_set and p.kind in ("downsampling", "upsampling"):
-            raise SpecSchemaError(f"enet_bottleneck: 'shortcut' does not apply to kind {p.kind} "
-                                  "(pooled + padded when downsampling, conv + BN + unpool when upsampling)")
+            raise ParamError("shortcut", f"does not apply to kind {p.kind} "
+                             "(pooled + padded when downsampling, conv + BN + unpool when upsampling)")
+        out = p.out if p.out is not None else x.channels
+        if out // p.ratio < 1:
+            what = f"out {p.out}" if p.out is not None else f"{x.channels} channels (out: null keeps them)"
+            blame = "ratio" if p.out is None or "ratio" in p.model_fields_set else "out"
+            raise ParamError(blame, f"{what} // ratio {p.ratio} leaves no channels for the main branch",
+                             "use a smaller ratio or more channels")
+        if p.kind == "downsampling" and out < x.channels:
+            raise ParamError("out", f"{out} is fewer than the {x.channels} input channels, which the "
+                             "shortcut pools and zero-pads to out", f"use out >= {x.channels}")
 
 
 @hookimpl

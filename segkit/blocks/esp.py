@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from segkit.block import Macro, Params
+from segkit.block import Macro, ParamError, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import PosInt
+from segkit.shapes import Shape
 
 
 class ESPParams(Params):
@@ -53,13 +54,6 @@ class ESPParams(Params):
             raise ValueError(f"{len(value)} dilations given for {k} branches; give one per branch")
         return value
 
-    @model_validator(mode="after")
-    def _splittable(self):
-        if self.out is not None and self.out < self.branches:
-            raise ValueError(f"out {self.out} cannot be split into {self.branches} branches of at least one "
-                             "channel; use fewer branches or more channels")
-        return self
-
 
 class ESP(Macro):
     """ESP module (ESPNet, ECCV 2018): 1x1 reduction to N/K (3x3 stride 2 when
@@ -70,15 +64,22 @@ class ESP(Macro):
     Params = ESPParams
     arity = (1, 1)
 
+    def validate(self, p: ESPParams, x: Shape) -> None:
+        width = p.out if p.out is not None else x.channels
+        if width < p.branches:
+            what = f"out {p.out}" if p.out is not None else f"the {x.channels} input channels (out: null keeps them)"
+            raise ParamError("out" if p.out is not None else "branches",
+                             f"{what} cannot be split into {p.branches} branches of at least one channel",
+                             "use fewer branches or more channels")
+
     def expand(self, p: ESPParams, n_inputs: int) -> dict:
         k = p.branches
         rates = p.dilations if p.dilations is not None else [2 ** j for j in range(k)]
         if p.out is not None:
             n, d, first = str(p.out), p.out // k, p.out - (k - 1) * (p.out // k)
-        else:  # known once the input is: a width below 1 becomes a message the conv rejects
+        else:  # known once the input is
             n = "channels('x')"
-            d = (f"${{channels('x') // {k} if channels('x') >= {k} else 'esp: ' + str(channels('x')) + "
-                 f"' channels cannot be split into {k} branches'}}")
+            d = f"${{channels('x') // {k}}}"
             first = f"${{channels('x') - {k - 1} * (channels('x') // {k})}}"
         reduce = {"kernel": 3, "stride": 2} if p.stride == 2 else {"kernel": 1}
         nodes: dict = {"c1": {"block": "conv", "from": "x", "out": d, **reduce, "bias": False}}

@@ -22,9 +22,10 @@ from typing import Optional
 
 from segkit.block import Block, NodeRef, Params, expect, per_dim
 from segkit.hookspecs import hookimpl
-from segkit.ops.conv import ConvTranspose, ConvTransposeParams, check_rank
+from segkit.ops.conv import ConvTranspose, ConvTransposeParams, check_rank, positive, transposed_sizes
 from segkit.ops.params import NonNegSizes, PosInt, Sizes
 from segkit.shapes import Inference, Shape
+from segkit.sizes import SpatialRule, every
 
 
 class BilinearDeconvParams(Params):
@@ -63,6 +64,10 @@ class BilinearDeconv(Block):
         weight = inner.params - (inner.out.channels if p.bias else 0)
         params = inner.params if p.trainable else inner.params - weight
         return Inference(inner.outputs, params=params, macs=inner.macs, geometry=inner.geometry)
+
+    def spatial_rule(self, p, x):
+        sizes_only = ConvTransposeParams(out=1, kernel=p.kernel, stride=p.stride, padding=p.padding)
+        return positive(transposed_sizes(sizes_only, x))
 
     def build(self, p, x: Shape):
         from segkit.blocks.fcn_nn import BilinearDeconvNd
@@ -104,6 +109,10 @@ class OffsetCrop(Block):
                f"cannot crop {'x'.join(map(str, like.spatial))} at offset {list(offset)} from input {x}",
                "the input must be at least offset + the size of 'like' in every dim")
         return Inference({"out": x.with_spatial(like.spatial)})
+
+    def spatial_rule(self, p, x, like):
+        offset = per_dim(p.offset, len(x), "offset")
+        return SpatialRule({"out": like}, every(o + n <= s for o, n, s in zip(offset, like, x)))
 
     def call(self, p):
         return offset_crop, {"offset": p.offset}

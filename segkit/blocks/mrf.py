@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from segkit.block import Macro, Params
-from segkit.errors import SpecSchemaError
+from segkit.block import Macro, ParamError, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import NonNegInt, PosInt
+from segkit.shapes import Shape
 
 
 class MRFParams(Params):
@@ -44,10 +44,12 @@ class MRF(Macro):
     Params = MRFParams
     arity = (1, None)
 
+    def validate(self, p: MRFParams, *paths: Shape) -> None:
+        if p.target >= len(paths):
+            raise ParamError("target", f"{p.target} names no input (the node has {len(paths)})",
+                             "target is the index of the finest input in 'from'")
+
     def expand(self, p: MRFParams, n_inputs: int) -> dict:
-        if p.target >= n_inputs:
-            raise SpecSchemaError(f"mrf: target {p.target} names no input (the node has {n_inputs})",
-                                  hint="target is the index of the finest input in 'from'")
         names = [f"x{k}" for k in range(n_inputs)]
         inputs = dict.fromkeys(names)
         if n_inputs == 1 and p.features is None:

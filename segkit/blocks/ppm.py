@@ -25,12 +25,13 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from segkit.block import Block, Macro, Params, per_dim
+from segkit.block import Block, Macro, ParamError, Params, per_dim
 from segkit.errors import ShapeError
 from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import PosInt, Sizes
 from segkit.shapes import Geometry, Inference, Shape
+from segkit.sizes import SpatialRule, every
 
 
 class PPMPoolParams(Params):
@@ -60,6 +61,10 @@ class PPMPool(Block):
             raise ShapeError(f"pyramid bin {bins} is larger than the {feature} feature map (input {x})",
                              hint="use bins no larger than the feature map, or a larger input")
         return Inference({"out": x.with_spatial(size)}, geometry=Geometry.whole())
+
+    def spatial_rule(self, p: PPMPoolParams, x):
+        size = per_dim(p.size, len(x), "size")
+        return SpatialRule({"out": size}, every(s >= b for b, s in zip(size, x)))
 
     def build(self, p: PPMPoolParams, x: Shape):
         import torch.nn as nn
@@ -92,6 +97,11 @@ class PPMParams(Params):
         return reduction
 
 
+def uses_convs(p: PPMParams) -> bool:
+    """Whether each bin has its 1x1 conv + BN + ReLU (by default only with concat)."""
+    return p.convs if p.convs is not None else p.fusion == "concat"
+
+
 class PPM(Macro):
     """Pyramid pooling module (PSPNet, CVPR 2017): per bin (1/2/3/6) adaptive pooling,
     1x1 conv to C/4 + BN + ReLU, bilinear upsampling; concatenated with the input, or
@@ -101,8 +111,13 @@ class PPM(Macro):
     Params = PPMParams
     arity = (1, 1)
 
+    def validate(self, p: PPMParams, x: Shape) -> None:
+        if p.fusion == "concat" and p.reduction is None and uses_convs(p) and x.channels < len(p.bins):
+            raise ParamError("bins", f"{len(p.bins)} bins leave the {x.channels} input channels no channels per "
+                             f"bin (reduction: null = channels // bins)", "give reduction, or fewer bins")
+
     def expand(self, p: PPMParams, n_inputs: int) -> dict:
-        convs = p.convs if p.convs is not None else p.fusion == "concat"
+        convs = uses_convs(p)
         if p.fusion == "sum":
             width = "${channels('x')}"
         else:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from segkit.block import Macro, Params
-from segkit.errors import SpecSchemaError
+from segkit.block import Macro, ParamError, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import NonNegInt, PosInt
+from segkit.shapes import Shape
 
 
 class RefineNetParams(Params):
@@ -57,12 +57,14 @@ class RefineNet(Macro):
     Params = RefineNetParams
     arity = (1, None)
 
+    def validate(self, p: RefineNetParams, *paths: Shape) -> None:
+        if p.adapt is not None and len(p.adapt) != len(paths):
+            raise ParamError("adapt", f"has {len(p.adapt)} flags but the node has {len(paths)} input path(s)",
+                             "give one true/false per input path")
+
     def expand(self, p: RefineNetParams, n_inputs: int) -> dict:
         names = [f"x{k}" for k in range(n_inputs)]
         adapt = p.adapt if p.adapt is not None else [True] * n_inputs
-        if len(adapt) != n_inputs:
-            raise SpecSchemaError(f"refinenet: 'adapt' has {len(adapt)} flags but the node has {n_inputs} "
-                                  "input(s) in 'from'", hint="give one true/false per input path")
         nodes: dict = {}
         paths = []
         for k, (name, on) in enumerate(zip(names, adapt)):

@@ -7,15 +7,16 @@ connected layers, here 1x1 convs with bias (the same parameters as the paper's F
 layers), reducing to C // ``reduction`` (16) with a ReLU and expanding back to C with a
 sigmoid gate. Scale: the input times the gate, broadcast over the spatial dims. Any
 spatial rank. A reduction that leaves no channels (C < reduction) is an error at check
-time. Node names: ``squeeze``, ``fc1``, ``relu``, ``fc2``, ``gate``, ``scale``.
+time, located at ``reduction``. Node names: ``squeeze``, ``fc1``, ``relu``, ``fc2``, ``gate``, ``scale``.
 """
 from __future__ import annotations
 
 from typing import Literal
 
-from segkit.block import Macro, Params
+from segkit.block import Macro, ParamError, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import PosInt
+from segkit.shapes import Shape
 
 
 class SEParams(Params):
@@ -37,11 +38,13 @@ class SE(Macro):
     Params = SEParams
     arity = (1, 1)
 
+    def validate(self, p: SEParams, x: Shape) -> None:
+        if x.channels < p.reduction:
+            raise ParamError("reduction", f"{p.reduction} leaves no channels for the {x.channels} input "
+                             f"channels (C // reduction = 0)", f"use a reduction of at most {x.channels}")
+
     def expand(self, p: SEParams, n_inputs: int) -> dict:
-        r = p.reduction
-        # a width below 1 becomes a message that the conv's params reject, at check time
-        mid = (f"${{channels('x') // {r} if channels('x') >= {r} else 'se: reduction {r} leaves no channels for "
-               f"the ' + str(channels('x')) + ' input channels'}}")
+        mid = f"${{channels('x') // {p.reduction}}}"
         nodes = {
             "squeeze": {"block": "global_avgpool", "from": "x"},
             "fc1": {"block": "conv", "out": mid, "kernel": 1, "bias": p.bias},

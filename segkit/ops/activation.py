@@ -13,7 +13,11 @@ from typing import Literal
 from segkit.block import Block, Params, expect
 from segkit.hookspecs import hookimpl
 from segkit.shapes import Inference, Shape
+from segkit.sizes import keeps_size
 
+Kind = Literal["relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "silu", "tanh", "sigmoid", "hardswish",
+               "hardsigmoid"]
+"""The activation kinds."""
 INPLACE = ("relu", "relu6", "leaky_relu", "elu", "silu", "hardswish", "hardsigmoid")
 """The kinds whose torch module takes ``inplace``."""
 MODULES = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "elu": "ELU",
@@ -24,8 +28,7 @@ ONLY_FOR = {"negative_slope": "leaky_relu", "num_parameters": "prelu"}
 
 
 class ActParams(Params):
-    kind: Literal["relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "silu", "tanh", "sigmoid",
-                  "hardswish", "hardsigmoid"] = "relu"
+    kind: Kind = "relu"
     """The nonlinearity."""
     inplace: bool = False
     """Overwrite the input (relu, relu6, leaky_relu, elu, silu, hardswish, hardsigmoid)."""
@@ -40,6 +43,7 @@ class Act(Block):
 
     name = "act"
     Params = ActParams
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         expect(not p.inplace or p.kind in INPLACE, f"{p.kind} has no in-place form",
@@ -68,6 +72,7 @@ class Softmax(Block):
     probabilities."""
 
     name = "softmax"
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         return Inference({"out": x})
@@ -83,6 +88,7 @@ class Sigmoid(Block):
     multi-label outputs, or gates."""
 
     name = "sigmoid"
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         return Inference({"out": x})

@@ -13,6 +13,7 @@ from segkit.block import Block, NodeRef, Params, expect, per_dim
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import NonNegInt, PosInt, Sizes
 from segkit.shapes import Inference, Shape
+from segkit.sizes import SpatialRule, every, keeps_size
 
 
 class SplitParams(Params):
@@ -28,6 +29,7 @@ class Split(Block):
     name = "split"
     Params = SplitParams
     outputs = ("0", "1")
+    spatial_rule = keeps_size
 
     def output_names(self, p) -> tuple[str, ...]:
         n = len(p.sizes) if p.sizes is not None else p.parts or 0
@@ -65,6 +67,7 @@ class Slice(Block):
 
     name = "slice"
     Params = SliceParams
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         stop = x.channels if p.stop is None else p.stop
@@ -89,6 +92,7 @@ class PadChannels(Block):
 
     name = "pad_channels"
     Params = PadChannelsParams
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         expect(p.out >= x.channels, f"out={p.out} is fewer than the {x.channels} channels of input {x}",
@@ -128,6 +132,10 @@ class Crop(Block):
                f"cannot crop input {x} to the larger size {'x'.join(map(str, spatial))}",
                "crop the larger tensor to the smaller, or pad/resize instead")
         return Inference({"out": x.with_spatial(spatial)})
+
+    def spatial_rule(self, p, x, like=None):
+        out = like if like is not None else per_dim(p.size, len(x), "size")
+        return SpatialRule({"out": out}, every(o <= i for o, i in zip(out, x)))
 
     def call(self, p):
         from segkit.ops import functional

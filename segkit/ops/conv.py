@@ -10,6 +10,7 @@ from segkit.block import Block, Params, expect, per_dim
 from segkit.hookspecs import hookimpl
 from segkit.ops.params import NonNegSizes, Padding, PosInt, Sizes
 from segkit.shapes import Geometry, Inference, Shape
+from segkit.sizes import SpatialRule, every
 
 
 def conv_out(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
@@ -58,12 +59,34 @@ class ConvParams(Params):
     """Learnable bias."""
 
 
-def conv_geometry(p, shape: Shape):
-    rank = shape.rank
+def conv_geometry(p, rank: int):
+    """Kernel, stride and dilation per dim of a conv-like params model."""
     kernel = per_dim(p.kernel, rank, "kernel")
     stride = per_dim(p.stride, rank, "stride")
     dilation = per_dim(p.dilation, rank, "dilation")
     return kernel, stride, dilation
+
+
+def conv_sizes(p, x: tuple) -> tuple:
+    """Output sizes of the conv ``p`` (any params model with kernel, stride, padding and
+    dilation) for input sizes ``x``: ints, or symbolic ``Dim``s for ``spatial_rule``."""
+    kernel, stride, dilation = conv_geometry(p, len(x))
+    pads = resolve_padding(p.padding, kernel, stride, dilation, len(x))
+    return tuple(conv_out(s, k, st, pd, d) for s, k, st, pd, d in zip(x, kernel, stride, pads, dilation))
+
+
+def transposed_sizes(p, x: tuple) -> tuple:
+    """Output sizes of the transposed conv ``p`` for input sizes ``x`` (ints or Dims)."""
+    kernel, stride, dilation = conv_geometry(p, len(x))
+    padding = per_dim(p.padding, len(x), "padding")
+    out_pad = per_dim(p.output_padding, len(x), "output_padding")
+    return tuple((s - 1) * st - 2 * pd + d * (k - 1) + op + 1
+                 for s, k, st, pd, op, d in zip(x, kernel, stride, padding, out_pad, dilation))
+
+
+def positive(sizes: tuple) -> SpatialRule:
+    """The rule of a block whose only size check is that its outputs ``sizes`` are >= 1."""
+    return SpatialRule({"out": sizes}, every(s >= 1 for s in sizes))
 
 
 class Conv(Block):
@@ -77,11 +100,10 @@ class Conv(Block):
 
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "conv")
-        kernel, stride, dilation = conv_geometry(p, x)
+        kernel, stride, dilation = conv_geometry(p, x.rank)
         expect(x.channels % p.groups == 0 and p.out % p.groups == 0,
                f"groups={p.groups} must divide input channels {x.channels} and out {p.out}")
-        pads = resolve_padding(p.padding, kernel, stride, dilation, x.rank)
-        spatial = tuple(conv_out(s, k, st, pd, d) for s, k, st, pd, d in zip(x.spatial, kernel, stride, pads, dilation))
+        spatial = conv_sizes(p, x.spatial)
         expect(all(s >= 1 for s in spatial),
                f"input {x} is too small for kernel {list(kernel)} dilation {list(dilation)} (output {spatial})",
                "give a larger input or reduce kernel/dilation")
@@ -91,10 +113,13 @@ class Conv(Block):
                          macs=weight * math.prod(spatial),
                          geometry=Geometry.window([d * (k - 1) + 1 for k, d in zip(kernel, dilation)], stride))
 
+    def spatial_rule(self, p, x):
+        return positive(conv_sizes(p, x))
+
     def build(self, p, x: Shape):
         import torch.nn as nn
 
-        kernel, stride, dilation = conv_geometry(p, x)
+        kernel, stride, dilation = conv_geometry(p, x.rank)
         cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[x.rank - 1]
         return cls(x.channels, p.out, kernel, stride, torch_padding(p.padding, kernel, dilation, x.rank),
                    dilation, p.groups, p.bias)
@@ -131,25 +156,27 @@ class ConvTranspose(Block):
 
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "conv_transpose")
-        kernel, stride, dilation = conv_geometry(p, x)
+        kernel, stride, dilation = conv_geometry(p, x.rank)
         padding = per_dim(p.padding, x.rank, "padding")
         out_pad = per_dim(p.output_padding, x.rank, "output_padding")
         expect(x.channels % p.groups == 0 and p.out % p.groups == 0,
                f"groups={p.groups} must divide input channels {x.channels} and out {p.out}")
         expect(all(op < s or op < d for op, s, d in zip(out_pad, stride, dilation)),
                f"output_padding {list(out_pad)} must be smaller than stride or dilation")
-        spatial = tuple((s - 1) * st - 2 * pd + d * (k - 1) + op + 1
-                        for s, k, st, pd, op, d in zip(x.spatial, kernel, stride, padding, out_pad, dilation))
+        spatial = transposed_sizes(p, x.spatial)
         expect(all(s >= 1 for s in spatial), f"padding {list(padding)} leaves no output for input {x}")
         weight = x.channels * (p.out // p.groups) * math.prod(kernel)
         return Inference({"out": Shape(p.out, spatial)}, params=weight + (p.out if p.bias else 0),
                          macs=weight * math.prod(x.spatial),
                          geometry=Geometry.upsample(stride, [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]))
 
+    def spatial_rule(self, p, x):
+        return positive(transposed_sizes(p, x))
+
     def build(self, p, x: Shape):
         import torch.nn as nn
 
-        kernel, stride, dilation = conv_geometry(p, x)
+        kernel, stride, dilation = conv_geometry(p, x.rank)
         cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[x.rank - 1]
         return cls(x.channels, p.out, kernel, stride, per_dim(p.padding, x.rank, "padding"),
                    per_dim(p.output_padding, x.rank, "output_padding"), p.groups, p.bias, dilation)
@@ -199,6 +226,9 @@ class SepConv(Block):
         norm = 2 * dw.out.channels if p.mid_norm == "bn" else 0
         return Inference(pw.outputs, params=dw.params + pw.params + norm, macs=dw.macs + pw.macs,
                          geometry=dw.geometry)
+
+    def spatial_rule(self, p, x):
+        return positive(conv_sizes(p, x))  # the depthwise conv's; the pointwise 1x1 keeps them
 
     def build(self, p, x: Shape):
         import torch.nn as nn

@@ -8,6 +8,7 @@ from __future__ import annotations
 from segkit.block import Block, mismatch
 from segkit.hookspecs import hookimpl
 from segkit.shapes import Inference, Shape
+from segkit.sizes import SpatialRule, equal, every, select, some
 
 
 def same_rank(shapes: tuple[Shape, ...]) -> None:
@@ -30,6 +31,19 @@ def broadcast(shapes: tuple[Shape, ...]) -> Shape:
     return Shape(dims[0], tuple(dims[1:]))
 
 
+def broadcast_sizes(xs) -> SpatialRule:
+    """``broadcast``'s spatial part on symbolic sizes: per dim, the largest size, which
+    every input must equal unless it is 1."""
+    out, checks = [], []
+    for sizes in zip(*xs):
+        largest = sizes[0]
+        for s in sizes[1:]:
+            largest = select(s >= largest, s, largest)
+        out.append(largest)
+        checks.extend(some([equal(s, largest), equal(s, 1)]) for s in sizes)
+    return SpatialRule({"out": tuple(out)}, every(checks))
+
+
 class Concat(Block):
     """Concatenate two or more inputs along channels; spatial sizes must match."""
 
@@ -43,6 +57,9 @@ class Concat(Block):
                 raise mismatch(0, i, "spatial sizes differ",
                                "resize one input (resize with like:) or crop it (crop with like:)")
         return Inference({"out": xs[0].with_channels(sum(x.channels for x in xs))})
+
+    def spatial_rule(self, p, *xs):
+        return SpatialRule({"out": xs[0]}, every(equal(a, b) for x in xs[1:] for a, b in zip(x, xs[0])))
 
     def call(self, p):
         from segkit.ops import functional
@@ -59,6 +76,9 @@ class Add(Block):
     def infer(self, p, *xs: Shape) -> Inference:
         return Inference({"out": broadcast(xs)})
 
+    def spatial_rule(self, p, *xs):
+        return broadcast_sizes(xs)
+
     def call(self, p):
         from segkit.ops import functional
 
@@ -73,6 +93,9 @@ class Mul(Block):
 
     def infer(self, p, *xs: Shape) -> Inference:
         return Inference({"out": broadcast(xs)})
+
+    def spatial_rule(self, p, *xs):
+        return broadcast_sizes(xs)
 
     def call(self, p):
         from segkit.ops import functional

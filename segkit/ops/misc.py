@@ -11,6 +11,7 @@ from segkit.block import Block, Params
 from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.shapes import Inference, Shape
+from segkit.sizes import keeps_size
 
 
 class DropoutParams(Params):
@@ -25,6 +26,7 @@ class Dropout(Block):
 
     name = "dropout"
     Params = DropoutParams
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         return Inference({"out": x})
@@ -41,6 +43,7 @@ class Dropout2d(Block):
 
     name = "dropout2d"
     Params = DropoutParams
+    spatial_rule = keeps_size
     min_rank = 1
     max_rank = 3
 
@@ -58,6 +61,7 @@ class Identity(Block):
     """Pass the input through (``torch.nn.Identity``): a named tap point or placeholder."""
 
     name = "identity"
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         return Inference({"out": x})

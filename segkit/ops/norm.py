@@ -14,6 +14,7 @@ from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import PosInt
 from segkit.shapes import Inference, Shape
+from segkit.sizes import SpatialRule, keeps_size, some
 
 Eps = Annotated[float, Field(gt=0)]
 Momentum = Optional[Annotated[float, Field(ge=0, le=1)]]
@@ -34,6 +35,7 @@ class BN(Block):
 
     name = "bn"
     Params = BNParams
+    spatial_rule = keeps_size
     max_rank = 3
 
     def infer(self, p, x: Shape) -> Inference:
@@ -62,6 +64,7 @@ class GN(Block):
 
     name = "gn"
     Params = GNParams
+    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         expect(x.channels % p.groups == 0, f"groups={p.groups} must divide the {x.channels} channels of input {x}",
@@ -98,6 +101,9 @@ class InstanceNorm(Block):
         check_rank(x, "in")
         expect(x.numel() > x.channels, f"instance norm needs more than one spatial element, got input {x}")
         return Inference({"out": x}, params=2 * x.channels if p.affine else 0)
+
+    def spatial_rule(self, p, x):
+        return SpatialRule({"out": x}, some(s >= 2 for s in x))
 
     def build(self, p, x: Shape):
         import torch.nn as nn

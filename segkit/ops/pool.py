@@ -12,31 +12,36 @@ from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import NonNegSizes, Sizes
 from segkit.shapes import Geometry, Inference, Shape
+from segkit.sizes import SpatialRule, equal, every, select, some
 
 
-def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output size along one dim: with ``ceil_mode`` the last window
-    must still start inside the input or its left padding."""
+def pool_out(size, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool):
+    """PyTorch's pooling output size along one dim (an int, or a symbolic ``Dim``): with
+    ``ceil_mode`` the last window must still start inside the input or its left padding."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
     out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
-    return out
+    if not ceil_mode:
+        return out
+    return select((out - 1) * stride >= size + pad, out - 1, out)
 
 
-def window(p, x: Shape, op: str):
+def window(p, rank: int):
     """Kernel, stride and padding per dim, checked as PyTorch checks them."""
-    check_rank(x, op)
-    kernel = per_dim(p.kernel, x.rank, "kernel")
-    stride = per_dim(p.stride if p.stride is not None else p.kernel, x.rank, "stride")
-    padding = per_dim(p.padding, x.rank, "padding")
+    kernel = per_dim(p.kernel, rank, "kernel")
+    stride = per_dim(p.stride if p.stride is not None else p.kernel, rank, "stride")
+    padding = per_dim(p.padding, rank, "padding")
     expect(all(pd <= k // 2 for pd, k in zip(padding, kernel)),
            f"padding {list(padding)} must be at most half the kernel {list(kernel)} (a PyTorch limit)")
     return kernel, stride, padding
 
 
+def pool_sizes(x: tuple, kernel, stride, padding, dilation, ceil_mode: bool) -> tuple:
+    """Output sizes of a pooling window on input sizes ``x`` (ints or Dims)."""
+    return tuple(pool_out(*args, ceil_mode) for args in zip(x, kernel, stride, padding, dilation))
+
+
 def pooled(x: Shape, kernel, stride, padding, dilation, ceil_mode: bool) -> Shape:
-    spatial = tuple(pool_out(*args, ceil_mode) for args in zip(x.spatial, kernel, stride, padding, dilation))
+    spatial = pool_sizes(x.spatial, kernel, stride, padding, dilation, ceil_mode)
     expect(all(s >= 1 for s in spatial),
            f"input {x} is too small for kernel {list(kernel)} with padding {list(padding)} (output {spatial})",
            "give a larger input, or a smaller kernel")
@@ -71,17 +76,23 @@ class MaxPool(Block):
         return ("out", "indices") if p.return_indices else ("out",)
 
     def infer(self, p, x: Shape) -> Inference:
-        kernel, stride, padding = window(p, x, "maxpool")
+        check_rank(x, "maxpool")
+        kernel, stride, padding = window(p, x.rank)
         dilation = per_dim(p.dilation, x.rank, "dilation")
         out = pooled(x, kernel, stride, padding, dilation, p.ceil_mode)
         return Inference(dict.fromkeys(self.output_names(p), out),
                          geometry=Geometry.window([d * (k - 1) + 1 for k, d in zip(kernel, dilation)], stride))
 
+    def spatial_rule(self, p, x):
+        kernel, stride, padding = window(p, len(x))
+        out = pool_sizes(x, kernel, stride, padding, per_dim(p.dilation, len(x), "dilation"), p.ceil_mode)
+        return SpatialRule(dict.fromkeys(self.output_names(p), out), every(s >= 1 for s in out))
+
     def build(self, p, x: Shape):
         import torch.nn as nn
 
         cls = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)[x.rank - 1]
-        kernel, stride, padding = window(p, x, "maxpool")
+        kernel, stride, padding = window(p, x.rank)
         return cls(kernel, stride, padding, per_dim(p.dilation, x.rank, "dilation"), p.return_indices, p.ceil_mode)
 
 
@@ -107,18 +118,25 @@ class AvgPool(Block):
     max_rank = 3
 
     def infer(self, p, x: Shape) -> Inference:
-        kernel, stride, padding = window(p, x, "avgpool")
+        check_rank(x, "avgpool")
+        kernel, stride, padding = window(p, x.rank)
         expect(x.rank < 3 or all(s >= k for s, k in zip(x.spatial, kernel)),
                f"3-d average pooling needs the unpadded input {x} to be at least the kernel {list(kernel)} "
                "(a PyTorch limit)")
         out = pooled(x, kernel, stride, padding, (1,) * x.rank, p.ceil_mode)
         return Inference({"out": out}, geometry=Geometry.window(kernel, stride))
 
+    def spatial_rule(self, p, x):
+        kernel, stride, padding = window(p, len(x))
+        out = pool_sizes(x, kernel, stride, padding, (1,) * len(x), p.ceil_mode)
+        whole = True if len(x) < 3 else every(s >= k for s, k in zip(x, kernel))
+        return SpatialRule({"out": out}, every([whole, *(s >= 1 for s in out)]))
+
     def build(self, p, x: Shape):
         import torch.nn as nn
 
         cls = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)[x.rank - 1]
-        kernel, stride, padding = window(p, x, "avgpool")
+        kernel, stride, padding = window(p, x.rank)
         return cls(kernel, stride, padding, p.ceil_mode, p.count_include_pad)
 
 
@@ -140,6 +158,9 @@ class AdaptiveAvgPool(Block):
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, self.name)
         return Inference({"out": x.with_spatial(per_dim(p.size, x.rank, "size"))}, geometry=Geometry.whole())
+
+    def spatial_rule(self, p, x):
+        return SpatialRule({"out": per_dim(p.size, len(x), "size")})
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -166,6 +187,9 @@ class GlobalAvgPool(Block):
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "global_avgpool")
         return Inference({"out": x.with_spatial((1,) * x.rank)}, geometry=Geometry.whole())
+
+    def spatial_rule(self, p, x):
+        return SpatialRule({"out": (1,) * len(x)})
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -196,7 +220,8 @@ class Unpool(Block):
     max_rank = 3
 
     def infer(self, p, x: Shape, indices: Shape, source: Shape) -> Inference:
-        kernel, stride, padding = window(p, x, "unpool")
+        check_rank(x, "unpool")
+        kernel, stride, padding = window(p, x.rank)
         expect(indices == x, f"indices {indices} must have the shape of the input {x}",
                f"unpool the output of node {p.indices!r}, or of a block keeping its shape")
         expect(source.rank == x.rank, f"pool input {source} and input {x} differ in rank")
@@ -208,6 +233,12 @@ class Unpool(Block):
                f"use the kernel, stride and padding of the pool {p.indices!r}")
         return Inference({"out": x.with_spatial(source.spatial)},
                          geometry=Geometry.upsample(stride, kernel))
+
+    def spatial_rule(self, p, x, indices, source):
+        kernel, stride, padding = window(p, len(x))
+        pooled_back = every(some(equal(s, pool_out(n, k, st, pd, 1, ceil)) for ceil in (False, True))
+                            for s, n, k, st, pd in zip(x, source, kernel, stride, padding))
+        return SpatialRule({"out": source}, every([pooled_back, *(equal(i, s) for i, s in zip(indices, x))]))
 
     def call(self, p):
         from segkit.ops import functional

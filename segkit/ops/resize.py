@@ -15,6 +15,7 @@ from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import Sizes
 from segkit.shapes import Geometry, Inference, Shape
+from segkit.sizes import SpatialRule, every
 
 PosFloat = Annotated[float, Field(gt=0)]
 MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -70,6 +71,13 @@ class Resize(Block):
             expect(like.rank == x.rank, f"like {p.like!r} is {like}, not of the rank of input {x}")
             spatial, geometry = like.spatial, Geometry.resample_like(1)
         return Inference({"out": x.with_spatial(spatial)}, geometry=geometry)
+
+    def spatial_rule(self, p, x, like=None):
+        if p.scale is not None:  # floor(s * f) exactly: a double f is n / d with d a power of two
+            out = tuple(s * n // d for s, (n, d) in zip(x, (float(f).as_integer_ratio()
+                                                            for f in per_dim(p.scale, len(x), "scale"))))
+            return SpatialRule({"out": out}, every(s >= 1 for s in out))
+        return SpatialRule({"out": per_dim(p.size, len(x), "size") if p.size is not None else like})
 
     def call(self, p):
         from segkit.ops import functional

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from segkit.block import Block, Macro, ref_fields
+from segkit.block import Block, Macro, ParamError, ref_fields
 from segkit.errors import (GraphError, ReferenceError_, SegkitError, SourceLoc, SpecSchemaError)
 from segkit.infer import Analysis
 from segkit.ir import Graph, Group, Node, Value, lint
@@ -316,7 +316,11 @@ class _Scope:
         params = validate_params(block, fields, self.spec, path)
         inputs = self.bind_mapping(block, inputs, path) + self.ref_inputs(block, params, path)
         try:
+            block.validate(params, *(self.resolver.analysis.shape(v) for v, _ in inputs))
             data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
+        except ParamError as exc:
+            raise SpecSchemaError(f"param {exc.param!r} of block {block.name!r}: {exc.message}",
+                                  self.spec.loc(*path, exc.param), exc.hint) from None
         except SegkitError as exc:
             if not exc.loc.line:
                 exc.loc = loc

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from segkit import Shape
 
-from .contract import Case
+from .contract import Case, sq
 
 ints = st.integers
 
@@ -29,7 +29,11 @@ def _crop_pair():
 CASES = {
     "bilinear_deconv": Case(st.fixed_dictionaries({"out": st.sampled_from([None, 2, 5]), "kernel": ints(1, 6),
                                                    "stride": ints(1, 3), "padding": ints(0, 1),
-                                                   "bias": st.booleans(), "trainable": st.booleans()}), _nd()),
+                                                   "bias": st.booleans(), "trainable": st.booleans()}), _nd(),
+        forms={"fixed_x2": ({}, [sq(3, 5)]),
+               "trainable_x4_bias": ({"out": 3, "kernel": 8, "stride": 4, "bias": True, "trainable": True},
+                                     [sq(3, 5)])}),
     "offset_crop": Case(st.fixed_dictionaries({"like": st.just("x1"), "offset": ints(0, 3)}), _crop_pair(),
-                        sources=["x0"]),
+                        sources=["x0"],
+        forms={"caffe_offset": ({"like": "x1", "offset": 3}, [sq(3, 12), sq(1, 7)])}),
 }

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from segkit import Shape
 
-from .contract import Case, shapes_2d
+from .contract import Case, shapes_2d, sq
 
 ints = st.integers
 
@@ -45,18 +45,37 @@ CASES = {
     "enet_initial": Case(st.fixed_dictionaries({"out": ints(4, 8), "pool": st.sampled_from([2, 3]),
                                                 "bias": st.booleans(),
                                                 "act": st.sampled_from(["prelu", "relu", "none"])}),
-                         shapes_2d(ints(1, 3), size=ints(1, 8).map(lambda s: 2 * s))),
-    "enet_bottleneck": Case(_enet_kinds, shapes_2d(ints(2, 8), size=ints(2, 13)), prelude=_DOWN),
+                         shapes_2d(ints(1, 3), size=ints(1, 8).map(lambda s: 2 * s)),
+        forms={"pool2": ({}, [sq(3, 8)]),
+               "pool3_odd_relu": ({"out": 8, "pool": 3, "bias": False, "act": "relu"}, [sq(3, 9)])}),
+    "enet_bottleneck": Case(_enet_kinds, shapes_2d(ints(2, 8), size=ints(2, 13)), prelude=_DOWN,
+        forms={"regular": ({"dropout": 0.1}, [sq(8, 8)]),
+               "regular_conv_shortcut": ({"out": 4, "shortcut": "conv", "act": "relu"}, [sq(8, 8)]),
+               "dilated": ({"kind": "dilated", "dilation": 2}, [sq(8, 8)]),
+               "asymmetric": ({"kind": "asymmetric", "asymmetric": 5}, [sq(8, 8)]),
+               "downsampling": ({"kind": "downsampling", "out": 12}, [sq(8, 8)]),
+               "upsampling": ({"kind": "upsampling", "out": 4, "from": ["down", "down.indices"], "act": "relu",
+                               "dropout": 0.0}, [sq(4, 9)])}),
     "esp": Case(ints(1, 5).flatmap(lambda k: st.fixed_dictionaries({
         "branches": st.just(k), "dilations": _dilations(k), "out": st.sampled_from([None, 5, 8]),
         "stride": st.sampled_from([1, 2]), "residual": st.booleans(),
         "act": st.sampled_from(["prelu", "relu", "none"])})),
-        shapes_2d(ints(2, 8), size=ints(3, 14))),
+        shapes_2d(ints(2, 8), size=ints(3, 14)),
+        forms={"residual": ({}, [sq(10, 8)]),
+               "strided": ({"out": 10, "stride": 2}, [sq(3, 8)]),
+               "width_change_relu": ({"out": 7, "branches": 3, "dilations": [1, 2, 2], "act": "relu"}, [sq(10, 8)])}),
     "cff": Case(st.fixed_dictionaries({"out": ints(1, 6), "num_classes": ints(1, 4), "aux": st.booleans(),
                                        "dilation": ints(1, 2), "align_corners": st.sampled_from([True, False, None]),
                                        "mode": st.sampled_from(["bilinear", "bilinear", "nearest"])}),
-                _cff_inputs()),
+                _cff_inputs(),
+        forms={"aux": ({"out": 4, "num_classes": 3}, [sq(3, 4), sq(2, 8)]),
+               "no_aux_nearest": ({"out": 4, "aux": False, "mode": "nearest", "align_corners": None},
+                                  [sq(3, 4), sq(2, 7)])}),
     "se": Case(st.fixed_dictionaries({"reduction": ints(1, 4), "act": st.sampled_from(["relu", "prelu", "silu"]),
                                       "gate": st.sampled_from(["sigmoid", "hardsigmoid"]), "bias": st.booleans()}),
-               shapes_2d(ints(1, 8), size=ints(1, 12))),
+               shapes_2d(ints(1, 8), size=ints(1, 12)),
+        forms={"relu_sigmoid": ({"reduction": 4}, [sq(8, 5)]),
+               "prelu_hardsigmoid_no_bias": ({"reduction": 2, "act": "prelu", "gate": "hardsigmoid", "bias": False},
+                                             [sq(8, 5)]),
+               "1d": ({"reduction": 4, "act": "silu"}, [sq(8, 5, 1)])}),
 }

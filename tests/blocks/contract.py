@@ -2,7 +2,8 @@
 spec so Python blocks, YAML composites and macros are checked the same way.
 
 Each block family's ``cases_<family>.py`` defines ``CASES = {name: Case(...)}``;
-``test_contract.py`` requires a case for every registered block.
+``test_contract.py`` requires a case, with at least one fixed form, for every
+registered block.
 """
 from __future__ import annotations
 
@@ -15,22 +16,36 @@ from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
 import segkit
+from segkit import testing
 from segkit.block import Macro
 from segkit.compile import compile_graph
 from segkit.registry import CompositeBlock, default_registry
 
 
+Form = tuple[dict, list[segkit.Shape]]
+"""One fixed call of a block: its params and its input shapes."""
+
+
 @dataclass
 class Case:
     """How to exercise one block: strategies for its params (a dict) and its inputs
-    (a list of Shapes), plus one fixed example for torch.compile."""
+    (a list of Shapes) for the property tests, and ``forms``, fixed examples by name,
+    one per form of the block (ENet's five bottleneck kinds, ASPP v2 / v3 / separable,
+    ...), which every run compiles under ``torch.compile(fullgraph=True)`` and trains
+    through forward and backward, so no form is left to a random draw."""
 
     params: st.SearchStrategy[dict]
     inputs: st.SearchStrategy[list]
+    forms: dict[str, Form] = field(default_factory=dict)
     prelude: dict = field(default_factory=dict)
     """Nodes placed before the block's node (e.g. the maxpool an unpool refers to)."""
     sources: list | None = None
     """The block node's ``from``; default: every input x0..xn."""
+
+
+def sq(channels: int, size: int, rank: int = 2) -> segkit.Shape:
+    """A ``channels`` x ``size`` x ... x ``size`` shape with ``rank`` spatial dims."""
+    return segkit.Shape(channels, (size,) * rank)
 
 
 def one_node_spec(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None) -> str:
@@ -89,16 +104,22 @@ def check_against_torch(block: str, params: dict, shapes: list[segkit.Shape], ca
         loss.backward()
 
 
-def graph_breaks(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None) -> int:
-    """Graph breaks torch.compile (dynamo) finds in the compiled block."""
+def train_compiled(block: str, params: dict, shapes: list[segkit.Shape], case: Case | None = None) -> list[str]:
+    """Compile the block with ``torch.compile(fullgraph=True)`` in train mode and return
+    its graph breaks (``segkit.testing.graph_breaks``); with none, the compiled block
+    (dynamo's cached graph) also runs backward from the sum of its float outputs, which
+    must reach an input."""
     report = resolve_case(block, params, shapes, case)
-    model = compile_graph(report.graph).eval()
-    xs = [torch.randn(2, *s.as_tuple()) for s in shapes]
-    torch._dynamo.reset()
-    explanation = torch._dynamo.explain(model)(*xs)
-    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
-    compiled(*xs)
-    return len(explanation.break_reasons)
+    model = compile_graph(report.graph).train()
+    xs = [torch.randn(2, *s.as_tuple(), requires_grad=True) for s in shapes]
+    breaks = testing.graph_breaks(model, *xs)
+    if breaks:
+        return breaks
+    out = torch.compile(model, fullgraph=True, backend="aot_eager")(*xs)
+    outs = out.values() if isinstance(out, dict) else [out]
+    sum(o.sum() for o in outs if o.is_floating_point()).backward()
+    assert any(x.grad is not None for x in xs), "backward reached no input"
+    return []
 
 
 def shapes_2d(channels, size=st.integers(4, 16), n: int = 1, same: bool = True):

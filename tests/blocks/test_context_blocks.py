@@ -90,6 +90,22 @@ def test_decoder_params(separable, params):
     assert concat.as_tuple() == (304, 129, 129)  # 256 upsampled + 48
 
 
+def test_sepconv_of_the_deeplabv3plus_decoder():
+    # DeepLab v3+ (TensorFlow models/research/deeplab, model.py refine_by_decoder with
+    # split_separable_conv2d): decoder_conv0 on the 304-channel concat is a 3x3 depthwise
+    # conv (no bias) + BN + ReLU, then a 1x1 pointwise conv to 256 (no bias; its BN belongs
+    # to the unit around it); decoder_conv1 does the same on 256 channels
+    def sep(channels: int) -> int:
+        return segkit.check(_block("sepconv", {"x": channels}, out=256, mid_norm="bn", mid_act="relu"),
+                            input=f"{channels}x129x129").params
+
+    assert sep(304) == 304 * 9 + 2 * 304 + 304 * 256 == 81_168
+    assert sep(256) == 68_352
+    # with their two 256-channel BNs and the 1x1 low-level reduction (256 -> 48, BN) they
+    # make the separable decoder above: 12,384 + 81,168 + 512 + 68,352 + 512
+    assert 12_384 + sep(304) + 512 + sep(256) + 512 == 162_928
+
+
 def test_ppm_params():
     report = segkit.check(_block("ppm", {"x": 2048}), input="2048x60x60")
     assert report.params == 4 * (2048 * 512 + 2 * 512) == 4_198_400
@@ -284,6 +300,13 @@ outputs: {out: ppm}
     segkit.check(text, input="64x6x7")  # 6x6 bins fit
     error = _error(_block("ppm_pool", {"x": 4}, size=[2, 9]), input="4x5x8")
     assert error.loc.line > 0 and "bin 2x9" in error.message and "5x8" in error.message
+
+
+def test_ppm_bins_wider_than_the_channels_are_a_param_error():
+    error = _error(_block("ppm", {"x": 2}), input="2x8x8")  # 4 bins, 2 // 4 = 0 channels per bin
+    assert error.message.startswith("param 'bins' of block 'ppm': 4 bins leave the 2 input channels no channels")
+    assert error.loc.line > 0
+    assert segkit.check(_block("ppm", {"x": 2}, reduction=1), input="2x8x8").outputs["out"].channels == 2 + 4
 
 
 def test_jpu_needs_two_inputs_and_positive_width():

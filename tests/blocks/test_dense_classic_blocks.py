@@ -57,12 +57,25 @@ def test_fc_densenet103_first_dense_block():
     assert up.params == 42_112 and up.outputs["out"].channels == 64  # only the new maps
 
 
-def test_fc_densenet_transitions():
-    assert _params("transition_down", "112x16x16") == 112 * 112 + 112 + 2 * 112  # 1x1 conv keeps width
-    report = segkit.check(_block("transition_up", {"x": 240, "skip": 656}),
-                          input={"x": "240x22x30", "skip": "656x45x60"})
-    assert report.params == 240 * 240 * 9 + 240  # 3x3 transposed conv keeping the 240 maps
-    assert report.outputs["out"].as_tuple() == (896, 45, 60)  # (2*22+1) x (2*30+1) cropped to the skip
+# FC-DenseNet103 (Jegou et al., CVPRW 2017, Table 2; SimJeg/FC-DenseNet): 48 first maps,
+# growth 16, dense blocks of 4, 5, 7, 10, 12 layers down, 15 in the bottleneck, 12, 10, 7,
+# 5, 4 up. A transition down sees the concat after each down block (48 + 16 * 4 = 112,
+# then 192, 304, 464, 656 maps): BN (2c) + 1x1 conv with bias (c*c + c). A transition up
+# upsamples only the new maps of the block below (16 * 15 = 240, then 192, 160, 112, 80)
+# with a 3x3 stride-2 transposed conv with bias (9c*c + c).
+@pytest.mark.parametrize("maps, params", [(112, 12_880), (192, 37_440), (304, 93_328), (464, 216_688),
+                                          (656, 432_304)])
+def test_fc_densenet103_transitions_down(maps, params):
+    assert _params("transition_down", f"{maps}x16x16") == params
+
+
+@pytest.mark.parametrize("maps, skip, params", [(240, 656, 518_640), (192, 464, 331_968), (160, 304, 230_560),
+                                                (112, 192, 113_008), (80, 112, 57_680)])
+def test_fc_densenet103_transitions_up(maps, skip, params):
+    report = segkit.check(_block("transition_up", {"x": maps, "skip": skip}),
+                          input={"x": f"{maps}x22x30", "skip": f"{skip}x45x60"})
+    assert report.params == params
+    assert report.outputs["out"].as_tuple() == (maps + skip, 45, 60)  # (2*22+1) x (2*30+1) cropped to the skip
 
 
 def test_torchvision_densenet121_denseblock1_and_transition1():

@@ -78,6 +78,47 @@ def test_paper_variant_params():
     assert official.params - paper.params == 2 * (rcu512 + 3 * rcu256) - 2 * rcu256 + 256 * 21 * 8
 
 
+# -- pinned block counts: RefineNet-101 at 512 / 256 features -------------------------
+# DrSleep/refinenet-pytorch (models/resnet.py, utils/layer_factory.py), which follows the
+# official MatConvNet code: RCUBlock convs are 3x3 with bias=(j == 0), i.e. on the first
+# conv only; CRPBlock convs have no bias; the dimension reductions are 3x3 without bias.
+
+RCU_512 = 2 * 512 * 512 * 9 + 512
+CRP_512 = 4 * 512 * 512 * 9
+
+
+def test_rcu_and_crp_of_refinenet4():
+    # adapt_stage1_b / mflow_conv_g1_b units: RCUBlock(512, 512, n, 2), one RCU each
+    assert segkit.check(_block("rcu", {"x": 512}), input="512x16x16").params == RCU_512 == 4_719_104
+    # mflow_conv_g1_pool: CRPBlock(512, 512, 4); the official configs' 2 stages
+    assert segkit.check(_block("crp", {"x": 512}), input="512x16x16").params == CRP_512 == 9_437_184
+    assert segkit.check(_block("crp", {"x": 512}, stages=2), input="512x16x16").params == 4_718_592
+
+
+def test_mrf_of_refinenet3():
+    # the fusion into RefineNet-3: adapt_stage2_b2_joint_varout_dimred conv3x3(256, 256) on
+    # the adapted stride-16 path, mflow_conv_g1_b3_joint_varout_dimred conv3x3(512, 256) on
+    # RefineNet-4's output; the paths are summed at the finer size
+    report = segkit.check(_block("mrf", {"c4": 256, "rf4": 512}), input={"c4": "256x32x32", "rf4": "512x16x16"})
+    assert report.params == (256 + 512) * 256 * 9 == 1_769_472
+    spec = segkit.check(SPEC)
+    assert spec["rf3.mrf.conv0"].params + spec["rf3.mrf.conv1"].params == 1_769_472
+
+
+def test_refinenet4_block_of_refinenet101():
+    """RefineNet-4 at 512 features on ResNet-101's 2048-channel c5 (REFERENCE.md: widths
+    512 for RefineNet-4; two RCUs per path; MRF; CRP; output RCUs, 3 in the official code)."""
+    dimred = 2048 * 512 * 9  # p_ims1d2_outl1_dimred: the adaptive conv, 3x3, no bias
+    adapt = 2 * RCU_512  # adapt_stage1_b: 2 RCUs on the one path
+    mrf = 0  # one path: the fusion passes it through (no conv)
+    output = 3 * RCU_512  # mflow_conv_g1_b: RCUBlock(512, 512, 3, 2)
+    by_hand = dimred + adapt + mrf + CRP_512 + output
+    assert by_hand == 42_469_888
+    block = _block("refinenet", {"c5": 2048}, features=512, out_rcus=3)
+    assert segkit.check(block, input="2048x16x16").params == by_hand
+    assert segkit.check(SPEC)["rf4"].params == by_hand  # the rf4 node of specs/refinenet.yaml
+
+
 # -- the blocks -----------------------------------------------------------------------
 
 
@@ -144,8 +185,9 @@ def test_mrf_single_path_and_target():
     spec = _block("mrf", {"low": 8, "high": 8}, target=1)
     report = segkit.check(spec, input={"low": "8x4x4", "high": "8x8x8"})
     assert report.outputs["out"].as_tuple() == (8, 8, 8)
-    with pytest.raises(SegkitError, match="target 2"):
+    with pytest.raises(SegkitError) as info:
         segkit.check(_block("mrf", {"a": 8, "b": 8}, target=2), input={"a": "8x4x4", "b": "8x4x4"})
+    assert info.value.message.startswith("param 'target' of block 'mrf': 2 names no input")
 
 
 def test_refinenet_block_any_number_of_paths():
@@ -160,8 +202,19 @@ def test_refinenet_block_any_number_of_paths():
     model = segkit.build(spec, input=shapes)
     out = model(a=torch.randn(1, 32, 16, 16), b=torch.randn(1, 64, 8, 8), c=torch.randn(1, 16, 4, 4))
     assert tuple(out.shape) == (1, 8, 16, 16)
-    with pytest.raises(SegkitError, match="adapt"):
+    with pytest.raises(SegkitError) as info:
         segkit.check(_block("refinenet", {"a": 8, "b": 8}, adapt=[True]), input={"a": "8x4x4", "b": "8x4x4"})
+    assert info.value.message.startswith("param 'adapt' of block 'refinenet': has 1 flags but the node has 2")
+
+
+@pytest.mark.parametrize("field", ["pool", "kernel"])
+def test_crp_even_windows_are_param_errors(field):
+    """An even window would shrink or grow the map and fail at the inner sum; the error
+    names the crp param instead (on the node's line, where _block writes it)."""
+    with pytest.raises(SegkitError) as info:
+        segkit.check(_block("crp", {"a": 8}, **{field: 4}), input="8x8x8")
+    assert info.value.message.startswith(f"param '{field}' of block 'crp': Value error, must be odd")
+    assert info.value.loc.line == 6
 
 
 def test_python_blocks_register_without_torch():

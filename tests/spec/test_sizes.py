@@ -1,5 +1,6 @@
 """Accepted input sizes, strides and receptive fields, against hand derivations and
-against brute force (checking each size and seeing whether it raises)."""
+against brute force (checking each size and seeing whether it raises). The rules here
+are derived (``bound`` None): every op has a symbolic size rule."""
 import pytest
 
 import segkit
@@ -54,6 +55,20 @@ s: {block: add, from: [x, u]}
 """, outputs="{out: s}")
 
 
+# crop x to a 3x3 stride-2 transposed conv of its 2x2 pool: 2*floor(s/2) + 1 <= s, so s odd
+CROP_ODD = spec("""
+p: {block: maxpool}
+u: {block: conv_transpose, out: 3, kernel: 3, stride: 2}
+c: {block: crop, from: x, like: u}
+""", outputs="{out: c}", inputs="{x: {channels: 3, size: 255}}")
+
+# instance norm after a 2x2 pool needs more than one pixel: floor(s/2) >= 2
+POOL_IN = spec("""
+p: {block: maxpool}
+n: {block: in}
+""", outputs="{out: n}")
+
+
 def accepts(text, size, channels=3):
     try:
         segkit.check(text, input=f"{channels}x{size}x{size}")
@@ -77,6 +92,8 @@ def accepts(text, size, channels=3):
     (POOL_ADD, "H, W a multiple of 2, >= 2", SizeRule(2, 2, (0,))),
     (UNET1_CAT, "H, W a multiple of 2, >= 2", SizeRule(2, 2, (0,))),
     (UNET2_CAT, "H, W a multiple of 4, >= 4", SizeRule(4, 4, (0,))),
+    (CROP_ODD, "H, W 2k + 1, >= 3", SizeRule(3, 2, (1,))),
+    (POOL_IN, "H, W >= 4", SizeRule(4, 1, (0,))),
 ])
 def test_describe_sizes_by_hand(text, expected, rule):
     report = segkit.check(text)
@@ -92,6 +109,8 @@ def test_describe_sizes_by_hand(text, expected, rule):
     pytest.param(POOL_UNPOOL, id="pool-unpool"),
     pytest.param(UNET1, id="unet1-add"),
     pytest.param(POOL_ADD, id="pool-add"),
+    pytest.param(CROP_ODD, id="crop-odd"),
+    pytest.param(POOL_IN, id="pool-in"),
 ])
 def test_size_rule_matches_brute_force(text):
     rule = segkit.check(text).accepted_sizes[0]
@@ -235,3 +254,7 @@ def test_size_rule_examples_and_describe():
     assert rule.describe("H") == "H = 0..7 (mod 32), >= 32"
     assert SizeRule(5, 4, (1,)).describe("W") == "W 4k + 1, >= 5"
     assert SizeRule(None, 1, ()).accepts(10) is False
+    assert SizeRule(None, 1, ()).describe("H") == "H: no size works"
+    assert SizeRule(None, 1, (), (1, 2)).describe("L") == "L: only 1, 2 works"
+    # a scanned rule says how far it was checked
+    assert SizeRule(8, 8, (0,), bound=64).describe("H") == "H a multiple of 8, >= 8 (checked up to 64 only)"
