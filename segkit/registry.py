@@ -15,7 +15,7 @@ from typing import Any
 from segkit.block import Block
 from segkit.errors import RegistryError, SourceLoc
 from segkit.plugins import PluginFailure, Plugins, get_plugin_manager
-from segkit.suggest import did_you_mean
+from segkit.suggest import did_you_mean, plugin_hint
 
 
 @dataclass
@@ -105,7 +105,8 @@ class Registry:
             who = " and ".join(f"{e.dist} ({e.plugin})" for e in clash)
             raise RegistryError(f"{kind} {name!r} is registered by both {who}", loc,
                                 "uninstall one of them, or allow-list plugins with SEGKIT_PLUGINS")
-        hint = did_you_mean(name, table)
+        loaded = {e.dist for entries in self.tables.values() for e in entries.values()}
+        hint = "; ".join(h for h in (plugin_hint(kind, name, loaded), did_you_mean(name, table)) if h)
         if not hint:
             dists = sorted({e.dist for e in table.values()})
             hint = f"installed plugins: {', '.join(dists)}; `segkit {kind}s` lists every {kind}"

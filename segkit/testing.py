@@ -3,8 +3,10 @@
 ``check_block`` runs a block on random tensors and asserts that its ``infer`` is exact:
 output shapes, parameter count and MACs (as ``torch.utils.flop_counter`` counts them).
 ``check_against_torch`` also accepts invalid params or inputs and asserts that ``infer``
-rejects exactly what PyTorch rejects. The hypothesis strategies draw small shapes and
-size params for property tests::
+rejects exactly what PyTorch rejects. ``check_compiles`` asserts that
+``torch.compile(fullgraph=True)`` takes the block without a graph break, as segkit
+promises for compiled specs. ``block_test`` is all of it in one line. The hypothesis
+strategies draw small shapes and size params for property tests::
 
     @given(x=shapes(min_rank=1, max_rank=3), kernel=st.integers(1, 3))
     def test_conv(x, kernel):
@@ -12,6 +14,7 @@ size params for property tests::
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -105,6 +108,49 @@ def check_against_torch(block: Block | type[Block], params: Any, *shapes: Shape,
     assert inference is not None, f"torch accepts {p!r} on {', '.join(map(str, shapes))}, infer raises: {rejected}"
     assert_matches(block, p, inference, outputs, n_params, flops, batch)
     return dict(zip(block.output_names(p), outputs))
+
+
+def graph_breaks(fn, *inputs: torch.Tensor) -> list[str]:
+    """Why ``torch.compile(fullgraph=True)`` cannot take ``fn`` (a module or function) on
+    ``inputs`` as one graph: one line per graph break, empty when it can.
+
+    dynamo's ``explain`` names most breaks; when it names none, ``fn`` is compiled with
+    ``fullgraph=True`` and run, since some (a ``print`` in forward) only show there. The
+    backend is ``aot_eager``: dynamo's capture and AOT autograd's tracing, without
+    inductor's slow code generation. Errors other than graph breaks propagate."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(fn)(*inputs)
+    breaks = [_reason(reason.reason) for reason in explanation.break_reasons]
+    if not breaks:
+        try:
+            torch.compile(fn, fullgraph=True, backend="aot_eager")(*inputs)
+        except torch._dynamo.exc.Unsupported as exc:
+            breaks.append(_reason(exc))
+    return breaks
+
+
+def _reason(text) -> str:
+    """dynamo's headline of a break, with its ``Explanation:`` line when it has one."""
+    lines = [line.strip() for line in str(text).strip().splitlines()]
+    why = next((line for line in lines if line.startswith("Explanation:")), None)
+    head = lines[0] if lines else type(text).__name__
+    return f"{head} ({why})" if why else head
+
+
+def check_compiles(block: Block | type[Block], params: Any, *shapes: Shape, batch: int = 2) -> None:
+    """Assert that the block (built, or its ``call`` function) compiles under
+    ``torch.compile(fullgraph=True)`` on random inputs of ``shapes``, in eval mode."""
+    block = block() if isinstance(block, type) else block
+    p = as_params(block, params)
+    tensors = [torch.randn(batch, *s.as_tuple()) for s in shapes]
+    call = block.call(p)
+    fn = functools.partial(call[0], **call[1]) if call is not None else block.build(p, *shapes).eval()
+    with torch.no_grad():
+        breaks = graph_breaks(fn, *tensors)
+    assert not breaks, (f"torch.compile(fullgraph=True) would fail: {len(breaks)} graph break(s) in "
+                        f"{block.name!r} with {p!r} on {', '.join(map(str, shapes))}: " + "; ".join(breaks))
 
 
 def shapes(min_rank: int = 0, max_rank: int = 3, max_channels: int = 8, min_size: int = 1,
@@ -207,7 +253,8 @@ def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | Non
     Draws params (``params_strategy`` by default) and input shapes (one input of rank
     ``min_rank..max_rank`` by default) and asserts, via ``check_against_torch``, that the
     block's static rule accepts exactly what PyTorch accepts and is exact there: output
-    shapes, parameter count and MACs.
+    shapes, parameter count and MACs. Then the first drawn case PyTorch accepted goes
+    through ``check_compiles`` (once: compiling takes seconds).
     """
     from hypothesis import given, settings
 
@@ -217,18 +264,28 @@ def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | Non
         lo, hi = block.min_rank, block.max_rank if block.max_rank is not None else 3
         inputs = shapes(min_rank=max(lo, 1) if lo else 0, max_rank=min(hi, 3), min_size=1, max_size=16).map(
             lambda s: [s])
+    accepted = []
 
     @given(params=params, inputs=inputs)
-    def test(params, inputs):
+    def matches_torch(params, inputs):
         try:
             p = as_params(block, params)
         except ValueError:  # pydantic rejects the combination: nothing to compare
             return
-        check_against_torch(block, p, *inputs)
+        if check_against_torch(block, p, *inputs) is not None and not accepted:
+            accepted.append((p, inputs))
 
     # torch's first calls are slow, so no per-example deadline; the profile's example
     # count applies unless max_examples is given
     options = {"deadline": None} if max_examples is None else {"deadline": None, "max_examples": max_examples}
-    test = settings(**options)(test)
+    matches_torch = settings(**options)(matches_torch)
+
+    def test():
+        accepted.clear()
+        matches_torch()
+        assert accepted, f"no drawn case of {block.name!r} was valid: narrow the params or inputs strategies"
+        p, case = accepted[0]
+        check_compiles(block, p, *case)
+
     test.__name__ = f"test_{block.name}_matches_torch"
     return test

@@ -13,10 +13,10 @@ keys of a segkit module (which follow the spec's node ids). It is any object wit
 
 Built-ins (:mod:`segkit.weight_formats`): ``segkit`` (identity; also reads the
 checkpoints of ``segkit build --save`` and ``segkit train``), ``torchvision`` (its
-ResNet, MobileNetV3, FCN, DeepLab v3 and LR-ASPP modules onto the resnet / mobilenetv3
-blocks and the specs in ``specs/torchvision``) and ``timm`` (ResNets). Plugins add
-formats through the ``segkit_register_weight_formats`` hook. Importing this module
-does not import torch.
+ResNet, VGG16, MobileNetV2/V3, DenseNet, FCN, DeepLab v3 and LR-ASPP modules onto the
+resnet / mobilenetv3 blocks, the backbone specs and the specs in ``specs/torchvision``)
+and ``timm`` (ResNets, aligned Xception-65). Plugins add formats through the
+``segkit_register_weight_formats`` hook. Importing this module does not import torch.
 """
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The plugin tutorial: its code is the tested example package, and that package,
-pip-installed from a temp dir, is discovered through its entry point."""
+pip-installed from a temp dir, is discovered through its entry point and passes its own
+tests (run as its author would, in a separate pytest process against the installed
+package: the example's ``tests`` folder would otherwise clash with segkit's ``tests``
+package, and ``segkit_gate`` is importable only once installed)."""
 from __future__ import annotations
 
 import re
@@ -31,6 +34,11 @@ def _segkit(*args, cwd):
     return subprocess.run([sys.executable, "-m", "segkit", *args], cwd=cwd, capture_output=True, text=True)
 
 
+def _pytest(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
 def _pip(*args):
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
 
@@ -51,6 +59,8 @@ def test_throwaway_plugin_is_discovered_after_pip_install_and_usable_from_yaml(t
         checked = _segkit("check", str(spec), "--input", "3x32x32", cwd=tmp_path)
         assert checked.returncode == 0, checked.stderr
         assert "8x32x32" in checked.stdout
+        own = _pytest(str(package / "tests"), cwd=tmp_path)
+        assert own.returncode == 0 and "1 passed" in own.stdout, own.stdout[-3000:] + own.stderr[-2000:]
     finally:
         _pip("uninstall", "-y", "-q", "segkit-gate")
     gone = _segkit("check", str(spec), cwd=tmp_path)

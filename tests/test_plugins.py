@@ -5,13 +5,16 @@ import importlib.metadata
 import types
 
 import pytest
+from click.testing import CliRunner
 
 import segkit
 from segkit import plugins as plugins_module
+from segkit import suggest
+from segkit.cli import main
 from segkit.hookspecs import hookimpl
 from segkit.ops.conv import Conv
 from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
+from segkit.registry import Registry, default_registry
 
 SPEC = """
 segkit: 1
@@ -68,6 +71,106 @@ def test_duplicate_block_name_is_an_error_naming_both_distributions_only_where_u
     segkit.check(UNRELATED, registry=registry)  # unrelated specs still work
 
 
+def register_spec(path):
+    return plugin(segkit_register_specs=lambda register: register(path))
+
+
+def test_duplicate_spec_name_is_an_error_naming_both_distributions_only_where_used(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "mynet.yaml", tmp_path / "b" / "mynet.yaml"
+    first.write_text(UNRELATED)
+    second.write_text(SPEC.format(block="wide_conv"))
+    registry = registry_with(register_spec(first), register_spec(second),
+                             dists={0: "segkit-alpha", 1: "segkit-beta"})
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check("mynet", registry=registry)
+    assert "spec 'mynet'" in info.value.message
+    assert "segkit-alpha" in info.value.message and "segkit-beta" in info.value.message
+    assert "SEGKIT_PLUGINS" in info.value.hint
+    assert [e.dist for e in registry.conflicts[("spec", "mynet")]] == ["segkit-alpha", "segkit-beta"]
+    segkit.check(UNRELATED, registry=registry)  # unrelated specs still work
+
+
+def test_duplicate_dataset_name_is_an_error_naming_both_distributions_only_where_used():
+    def datasets(*names):
+        return plugin(segkit_register_datasets=lambda register: [
+            register(types.SimpleNamespace(name=n)) for n in names])
+
+    registry = registry_with(datasets("scenes", "roads"), datasets("scenes"),
+                             dists={0: "segkit-alpha", 1: "segkit-beta"})
+    with pytest.raises(segkit.SegkitError) as info:
+        registry.get("dataset", "scenes")
+    assert "dataset 'scenes'" in info.value.message
+    assert "segkit-alpha" in info.value.message and "segkit-beta" in info.value.message
+    assert registry.get("dataset", "roads").name == "roads"  # the other name of the plugin works
+    segkit.check(UNRELATED, registry=registry)
+
+
+def test_segkit_plugins_prints_conflict_and_failed_plugin_lines(fake_entry_points):
+    def wide():
+        return plugin(segkit_register_blocks=lambda register: register(Wide))
+
+    fake_entry_points += [FakeEntryPoint("alpha", wide(), dist="segkit-alpha"),
+                          FakeEntryPoint("beta", wide(), dist="segkit-beta"),
+                          FakeEntryPoint("broken", ImportError("No module named 'segkit_broken'"),
+                                         dist="segkit-broken")]
+    result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert ("conflict: block 'wide_conv' is registered by segkit-alpha (alpha) and segkit-beta (beta); "
+            "using it is an error") in text
+    assert "failed: plugin 'broken' from segkit-broken: ImportError: No module named 'segkit_broken'" in text
+    assert "segkit-alpha" in result.output.split("conflict:")[0]  # the table lists the plugins too
+    checked = CliRunner().invoke(main, ["check", "unet"])  # an unrelated spec still checks
+    assert checked.exit_code == 0, checked.output
+
+
+def not_installed(monkeypatch, *dists):
+    """importlib.metadata as if ``dists`` were uninstalled."""
+    real = importlib.metadata.distribution
+
+    def distribution(name):
+        if name in dists:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+
+
+def test_an_unknown_name_a_segkit_plugin_ships_says_pip_install_and_keeps_did_you_mean(monkeypatch):
+    not_installed(monkeypatch, "segkit-saliency", "segkit-crf")
+    registry = registry_with()
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check("ucnet", registry=registry)
+    assert info.value.message == "unknown spec 'ucnet'"
+    assert "pip install segkit-saliency" in info.value.hint and "did you mean 'unet'" in info.value.hint
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check(SPEC.format(block="crf"), registry=registry)
+    assert "pip install segkit-crf" in info.value.hint and info.value.loc.line > 0
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check("nosuchnet", registry=registry)
+    assert "pip install" not in info.value.hint
+
+
+def test_an_installed_plugin_left_out_by_segkit_plugins_is_named_not_reinstalled(monkeypatch):
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: types.SimpleNamespace(name=name))
+    monkeypatch.setenv("SEGKIT_PLUGINS", "segkit-crf")
+    with pytest.raises(segkit.SegkitError) as info:
+        segkit.check("ucnet", registry=registry_with())
+    assert "installed but not loaded: SEGKIT_PLUGINS='segkit-crf' leaves it out" in info.value.hint
+    assert "pip install" not in info.value.hint
+
+
+@pytest.mark.parametrize("dist, module", [("segkit-saliency", "segkit_saliency.plugin"),
+                                          ("segkit-crf", "segkit_crf.plugin")])
+def test_the_table_of_plugin_names_is_what_the_plugins_register(dist, module):
+    registry = registry_with(pytest.importorskip(module), dists={0: dist})
+    registered = {kind: frozenset(n for n, e in table.items() if e.dist == dist)
+                  for kind, table in registry.tables.items()}
+    assert {kind: names for kind, names in registered.items() if names} == suggest.PLUGIN_NAMES[dist]
+
+
 def test_a_plugin_whose_hook_raises_is_reported_and_others_still_work():
     def broken(register):
         raise RuntimeError("boom")
@@ -95,6 +198,8 @@ class FakeEntryPoint:
 
 @pytest.fixture
 def fake_entry_points(monkeypatch):
+    """The entry points segkit sees (a list to append to); the process-wide default
+    registry (``segkit plugins`` and the other commands) is rebuilt from them."""
     points = []
 
     def entry_points(group=None):
@@ -102,7 +207,10 @@ def fake_entry_points(monkeypatch):
         return list(points)
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    return points
+    monkeypatch.delenv("SEGKIT_PLUGINS", raising=False)
+    default_registry.cache_clear()
+    yield points
+    default_registry.cache_clear()
 
 
 def test_entry_points_are_discovered(fake_entry_points):

@@ -1,13 +1,15 @@
-"""segkit.testing: the plugin author's one-line block test, and that it can fail."""
+"""segkit.testing: the plugin author's one-line block test, and that it can fail (a wrong
+shape rule, a graph break under torch.compile)."""
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import given
 
 import segkit
 from segkit.ops.conv import Conv
 from segkit.ops.pool import MaxPool
-from segkit.testing import block_test, params_strategy, shapes
+from segkit.testing import block_test, graph_breaks, params_strategy, shapes
 
 test_conv_block_kit = block_test(Conv, max_examples=15)
 test_maxpool_block_kit = block_test(MaxPool, max_examples=15)
@@ -44,3 +46,38 @@ def test_strategies_draw_from_the_public_shape_type():
         assert isinstance(shape, segkit.Shape) and shape.rank == 2
 
     check()
+
+
+class ItemConv(Conv):
+    """An exact shape rule on a module whose forward reads a tensor value into Python
+    (``.item()``), which splits the graph: the kit must catch it."""
+
+    name = "item_conv"
+
+    def build(self, p, x):
+        conv = super().build(p, x)
+
+        class Module(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = conv
+
+            def forward(self, t):
+                return self.conv(t) * (t.abs().max().item() >= 0)
+
+        return Module()
+
+
+def test_the_kit_catches_a_graph_break():
+    with pytest.raises(AssertionError, match="graph break"):
+        block_test(ItemConv, max_examples=3)()
+
+
+def test_graph_breaks_names_the_reason_and_is_empty_for_a_clean_module():
+    def printing(t):
+        print("forward")
+        return t + 1
+
+    reasons = graph_breaks(printing, torch.randn(2, 3))
+    assert len(reasons) == 1 and reasons[0]
+    assert graph_breaks(torch.nn.Conv2d(3, 4, 3), torch.randn(2, 3, 8, 8)) == []

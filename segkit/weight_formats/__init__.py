@@ -4,7 +4,9 @@
   or ``segkit train``).
 - ``torchvision``: see :mod:`segkit.weight_formats.torchvision`.
 - ``timm``: timm's ResNets, whose keys are torchvision's (``downsample.0/.1`` are the
-  resnet block's ``downsample.conv/.bn``); the ``fc`` classifier is skipped.
+  resnet block's ``downsample.conv/.bn``), and its aligned Xception-41/65 (see
+  :mod:`segkit.weight_formats.timm_xception`); the classifier (``fc``, ``head.fc``) is
+  skipped.
 
 torchvision and timm state dicts of a bare backbone (``conv1.weight``, ...) land on the
 backbone node of a spec (``backbone.conv1.weight`` or ``enc.conv1.weight``) by prefix
@@ -130,20 +132,32 @@ the resnet block's stem: deep (conv1, bn1, conv2, bn2, conv3, bn3)."""
 class TimmFormat(KeyMapFormat):
     """timm's ResNets (resnet18 ... resnet152): torchvision's names, so only
     ``downsample.0/.1`` change; ``fc`` is skipped. The deep stem of resnet*c / *s maps
-    onto ``stem: deep`` (whose widths are 64, 64, 128: resnet*s; *c has 32, 32, 64)."""
+    onto ``stem: deep`` (whose widths are 64, 64, 128: resnet*s; *c has 32, 32, 64).
+    timm's aligned Xception (``xception65``) maps onto the xception65 backbone spec;
+    its ``head.fc`` is skipped."""
 
     name = "timm"
-    optional = ("fc.",)
+    optional = ("fc.", "head.fc.")
 
     def map_key(self, key: str) -> str | None:
         return rename(key, DOWNSAMPLE)
 
     def rename_all(self, state: dict) -> dict[str, str | None]:
+        from segkit.weight_formats.timm_xception import xception_aligned
+
         deep = "conv1.0.weight" in state
+        xception = xception_aligned(list(state))
+        prefixes = sorted(xception, key=len, reverse=True)
         out = {}
         for key in state:
             prefix = next((p for p in DEEP_STEM if key.startswith(p)), None) if deep else None
-            out[key] = DEEP_STEM[prefix] + key[len(prefix):] if prefix else self.map_key(key)
+            aligned = next((p for p in prefixes if key.startswith(p)), None)
+            if prefix:
+                out[key] = DEEP_STEM[prefix] + key[len(prefix):]
+            elif aligned:
+                out[key] = xception[aligned] + key[len(aligned):]
+            else:
+                out[key] = self.map_key(key)
         return out
 
 

@@ -6,12 +6,18 @@ classification backbones and the segmentation models:
 - ResNet (``resnet18`` ... ``resnet152`` and the ``backbone.`` of FCN / DeepLab v3):
   the names are the resnet block's already; ``downsample.0/.1`` are its
   ``downsample.conv/.bn``. The classifier ``fc`` is skipped when the model has none.
-- MobileNetV3 features (``features.N`` of ``mobilenet_v3_large/_small``, ``backbone.N``
-  of LR-ASPP / DeepLab v3): index 0 is the mobilenetv3 block's ``stem``, 1..K its
-  ``bneck.0`` .. ``bneck.{K-1}`` (``block.i`` in order: ``expand`` when present,
-  ``depthwise``, ``se``, ``project``; Conv2dNormActivation's ``.0/.1`` are
-  ``.conv/.bn``), the final index its ``last``. A classification ``classifier`` is
-  skipped when the model has none.
+- VGG (``vgg16().features``): the convs in order onto the vgg16 spec's
+  ``conv<stage>.<unit>.conv``; into an FCN-ized VGG (a model with ``fc6``), fc6 / fc7 of
+  the classifier become its convs, reshaped.
+- MobileNetV2 and MobileNetV3 features (``features.N`` of ``mobilenet_v2`` and
+  ``mobilenet_v3_large/_small``, ``backbone.N`` of LR-ASPP / DeepLab v3) onto the
+  mobilenetv2 spec's ``stem``, ``s<stage>.<unit>``, ``last`` and the mobilenetv3
+  block's ``stem``, ``bneck.i``, ``last``
+  (:mod:`segkit.weight_formats.torchvision_features` has the layouts).
+- DenseNet (``densenet121`` ... ``densenet201``): the densenet specs use torchvision's
+  names under ``features``.
+- A classification ``classifier`` (Linear layers: VGG, MobileNet, DenseNet) is skipped
+  when the model has none, as ResNet's ``fc``.
 - Heads, by their keys, under ``classifier`` and ``aux_classifier`` (the naming of the
   specs in ``specs/torchvision``; ``aux_`` prefixes the auxiliary head's nodes):
   FCNHead ``.0/.1/.4`` -> ``head.conv`` / ``head.bn`` / ``classifier``; DeepLabHead
@@ -24,34 +30,37 @@ Keys then move under the model's backbone node when their prefix differs (a bare
 """
 from __future__ import annotations
 
-import re
-
-from segkit.weight_formats import DOWNSAMPLE, KeyMapFormat, rename
+from segkit.weight_formats import DOWNSAMPLE, Converted, KeyMapFormat, rename
+from segkit.weight_formats.torchvision_features import convolutionalize, mobilenet_v2, mobilenet_v3, vgg
 
 HEADS = ("classifier", "aux_classifier")
-BNECK = re.compile(r"^((?:.*\.)?)(\d+)\.block\.(\d+)\.(.*)$")
-UNIT_NAMES = {3: ("expand", "depthwise", "project"), 2: ("depthwise", "project")}
 
 
 class TorchvisionFormat(KeyMapFormat):
-    """torchvision's ResNet / MobileNetV3 backbones and FCN / DeepLab v3 / LR-ASPP
-    heads (see the module doc)."""
+    """torchvision's ResNet / VGG / MobileNet / DenseNet backbones and FCN / DeepLab v3 /
+    LR-ASPP heads (see the module doc)."""
 
     name = "torchvision"
 
+    def convert(self, state: dict, model_keys: dict) -> Converted:
+        """VGG's fc6 / fc7 become convs when the model has them (FCN-ized VGG: the
+        vgg16 spec with ``fcn`` or ``largefov``); otherwise they stay the classifier,
+        skipped like ResNet's ``fc``."""
+        if any(key.endswith("fc6.conv.weight") for key in model_keys):
+            state = convolutionalize(state)
+        return super().convert(state, model_keys)
+
     def optional_prefixes(self, state: dict) -> tuple[str, ...]:
-        optional = ["fc."]
-        weight = state.get("classifier.0.weight")
-        if "features.0.0.weight" in state and weight is not None and len(weight.shape) == 2:
-            optional.append("classifier.")  # MobileNet / VGG-style Linear classifier
-        return tuple(optional)
+        return ("fc.", "classifier.") if _linear_classifier(state) else ("fc.",)
 
     def rename_all(self, state: dict) -> dict[str, str | None]:
         keys = list(state)
         renames: dict[str, str] = {}
         for head in HEADS:
             renames.update(_head(head, keys))
-        renames.update(_mobilenet_v3(keys))
+        renames.update(mobilenet_v3(keys))
+        renames.update(mobilenet_v2(keys))
+        renames.update(vgg(state))
         prefixes = sorted(renames, key=len, reverse=True)
         out = {}
         for key in keys:
@@ -85,28 +94,8 @@ def _head(head: str, keys: list[str]) -> dict[str, str]:
     return {}
 
 
-def _mobilenet_v3(keys: list[str]) -> dict[str, str]:
-    """Prefix renames for torchvision MobileNetV3 feature lists (``X.N.block.K``)."""
-    units: dict[str, dict[int, set[int]]] = {}
-    for key in keys:
-        m = BNECK.match(key)
-        if m:
-            units.setdefault(m.group(1), {}).setdefault(int(m.group(2)), set()).add(int(m.group(3)))
-    out = {}
-    for x, by_index in units.items():
-        if f"{x}0.0.weight" not in keys or sorted(by_index) != list(range(1, len(by_index) + 1)):
-            continue
-        out[f"{x}0.0."], out[f"{x}0.1."] = f"{x}stem.conv.", f"{x}stem.bn."
-        last = len(by_index) + 1
-        if f"{x}{last}.0.weight" in keys:
-            out[f"{x}{last}.0."], out[f"{x}{last}.1."] = f"{x}last.conv.", f"{x}last.bn."
-        for n, parts in by_index.items():
-            unit = f"{x}bneck.{n - 1}"
-            convs = [k for k in sorted(parts) if f"{x}{n}.block.{k}.fc1.weight" not in keys]
-            for k in sorted(parts):
-                if k not in convs:
-                    out[f"{x}{n}.block.{k}."] = f"{unit}.se."
-            for k, name in zip(convs, UNIT_NAMES.get(len(convs), ())):
-                out[f"{x}{n}.block.{k}.0."] = f"{unit}.{name}.conv."
-                out[f"{x}{n}.block.{k}.1."] = f"{unit}.{name}.bn."
-    return out
+def _linear_classifier(state: dict) -> bool:
+    """The state dict has a classification ``classifier`` (ImageNet Linear layers: VGG,
+    MobileNet, DenseNet), which a backbone spec has no counterpart for."""
+    return any(k.startswith("classifier.") and k.endswith(".weight") and len(v.shape) == 2
+               for k, v in state.items())

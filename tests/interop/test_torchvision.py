@@ -18,6 +18,7 @@ from torchvision.models import segmentation as tv_segmentation  # noqa: E402
 from torchvision.models._utils import IntermediateLayerGetter  # noqa: E402
 
 import segkit  # noqa: E402
+from tests.interop.common import TOL, assert_fits, randomize_norms  # noqa: E402
 
 SPECS = Path(__file__).resolve().parents[2] / "specs" / "torchvision"
 REFERENCE = {  # shared REFERENCE.md: params with aux, without aux, GMACs @ 520x520 with aux
@@ -28,21 +29,6 @@ REFERENCE = {  # shared REFERENCE.md: params with aux, without aux, GMACs @ 520x
     "deeplabv3_mobilenet_v3_large": (11_029_328, 11_025_477, 10.5),
     "lraspp_mobilenet_v3_large": (3_221_538, 3_221_538, 2.1),
 }
-TOL = 1e-5
-
-
-def randomize_norms(model, seed: int = 1):
-    """Random BN affine parameters and running statistics, of moderate size."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                n = m.num_features
-                m.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.5)
-                m.bias.copy_(torch.rand(n, generator=g) * 0.4 - 0.2)
-                m.running_mean.copy_(torch.rand(n, generator=g) * 0.4 - 0.2)
-                m.running_var.copy_(torch.rand(n, generator=g) + 1.0)
-    return model.eval()
 
 
 def torchvision_segmentation(name: str):
@@ -63,11 +49,6 @@ def all_outputs(model, x) -> dict:
     finally:
         model.training = False
     return out if isinstance(out, dict) else {"out": out}
-
-
-def assert_fits(report, source_keys: int):
-    assert report.missing == [] and report.unexpected == [] and report.mismatched == [], report.summary()
-    assert report.mapped == source_keys
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,8 @@ def test_vgg16_backbone_variants():
     assert plain.params == 14_714_688  # torchvision vgg16().features
     assert {k: v.as_tuple() for k, v in plain.outputs.items()} == {
         "pool1": (64, 112, 112), "pool2": (128, 56, 56), "pool3": (256, 28, 28), "pool4": (512, 14, 14),
-        "pool5": (512, 7, 7), "conv5": (512, 14, 14), "out": (512, 7, 7)}
+        "pool5": (512, 7, 7), "c2": (128, 56, 56), "c3": (256, 28, 28), "c4": (512, 14, 14), "c5": (512, 7, 7),
+        "conv5": (512, 14, 14), "out": (512, 7, 7)}
     fcn = check("backbones/vgg16", fcn=True)
     assert fcn.params == 14_714_688 + 102_764_544 + 16_781_312  # fc6 7x7x512x4096, fc7 4096x4096
     assert fcn.outputs["out"].as_tuple() == (4096, 1, 1)

@@ -1,18 +1,22 @@
-"""The plugin as segkit finds it: through the ``segkit`` entry-point group (faked here;
-the real install / uninstall is checked by hand, see the README), cheap to register,
-and every name it provides."""
+"""The plugin as segkit finds it: through the ``segkit`` entry-point group (faked, and
+the real installed one in a child process), cheap to register, and every name it
+provides. An uninstall is stood in for by SEGKIT_PLUGINS leaving the plugin out (the
+shared environment keeps it installed) and, in-process, by fake entry points and
+package metadata without it."""
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import subprocess
 import sys
 import types
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import segkit_saliency.plugin
 from segkit.cli import main
-
 
 
 class FakeEntryPoint:
@@ -57,10 +61,19 @@ def test_registration_imports_no_torch_or_numpy():
     assert out.stdout.strip() == "[]", out.stderr
 
 
-def test_segkit_build_ucnet_works_with_the_entry_point_and_fails_without(fake_entry_points):
+def test_segkit_build_ucnet_works_with_the_entry_point_and_fails_without(fake_entry_points, monkeypatch):
+    real = importlib.metadata.distribution
+
+    def distribution(name):  # the metadata of an environment without the plugin
+        if name == "segkit-saliency":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
     runner = CliRunner()
     missing = runner.invoke(main, ["build", "ucnet", *SMALL])
     assert missing.exit_code == 2 and "unknown spec 'ucnet'" in missing.output
+    assert "pip install segkit-saliency" in missing.output and "did you mean 'unet'" in missing.output
 
     fake_entry_points.append(FakeEntryPoint("saliency", segkit_saliency.plugin))
     from segkit.registry import default_registry
@@ -71,3 +84,29 @@ def test_segkit_build_ucnet_works_with_the_entry_point_and_fails_without(fake_en
     built = runner.invoke(main, ["build", "ucnet", *SMALL])
     assert built.exit_code == 0, built.output
     assert "compiled: Ucnet with 28,891,401 parameters" in built.output
+
+
+def _segkit(*args, plugins=None):
+    """``segkit ARGS`` in a child process, with the installed entry points; ``plugins``
+    sets SEGKIT_PLUGINS (unset: every installed plugin loads)."""
+    env = {k: v for k, v in os.environ.items() if k != "SEGKIT_PLUGINS"}
+    if plugins is not None:
+        env["SEGKIT_PLUGINS"] = plugins
+    return subprocess.run([sys.executable, "-m", "segkit", *args], capture_output=True, text=True, env=env)
+
+
+def test_installed_plugin_is_listed_builds_ucnet_and_left_out_the_name_is_unknown():
+    try:
+        importlib.metadata.distribution("segkit-saliency")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("segkit-saliency is not installed (pip install -e plugins/segkit-saliency)")
+    listed = _segkit("plugins")
+    assert listed.returncode == 0, listed.stderr
+    assert "segkit-saliency" in listed.stdout and "ucnet" in listed.stdout
+    built = _segkit("build", "ucnet", *SMALL)
+    assert built.returncode == 0, built.stderr
+    assert "compiled: Ucnet with 28,891,401 parameters" in built.stdout
+    gone = _segkit("build", "ucnet", *SMALL, plugins="segkit-crf")
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr
+    assert gone.stderr.startswith("ucnet: error: unknown spec 'ucnet'")
+    assert "segkit-saliency plugin, which is installed but not loaded: SEGKIT_PLUGINS='segkit-crf'" in gone.stderr
