@@ -133,6 +133,9 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
                f"outputs: {', '.join(result.outputs)}")
     click.echo(f"max abs diff vs PyTorch: {result.max_abs_diff:.3g} ({result.runtime}, random input of batch "
                f"{check_batch if fmt != 'exported-program' else batch}; tolerance {tolerance:g})")
+    if result.argmax_flips:
+        click.echo(f"  {result.argmax_flips} max-pool argmax ties were resolved differently by the file (plain "
+                   f"difference {result.unconditioned_diff:.3g}); the difference above follows its choices")
 
 
 @main.command("bench")

@@ -33,7 +33,26 @@ def tta_options(fn):
     return fn
 
 
-def _predictor(model, report, scales, flip, window, stride, device):
+postprocess_option = click.option(
+    "--postprocess", metavar="NAME[:K=V,...]", default=None,
+    help="Apply a registered post-processor (e.g. crf, from segkit-crf) to the final logits (or TTA "
+         "probabilities) with the un-normalised image, before the argmax; options after a colon, e.g. "
+         "crf:iterations=5,theta_alpha=67. `segkit plugins` lists them.")
+
+
+def _postprocessor(text):
+    """``(name, post-processor)`` for --postprocess, or None; looked up (and its options
+    checked) before any model or data is loaded."""
+    if not text:
+        return None
+    from segkit.train.postprocess import load_postprocessor
+
+    return load_postprocessor(text)
+
+
+def _predictor(model, report, scales, flip, window, stride, device, post=None, meta=None):
+    """The Predictor of the TTA options, wrapped in the --postprocess post-processor
+    (``post``, from :func:`_postprocessor`; ``meta`` gives the normalisation to undo)."""
     from segkit.train.inference import Predictor
     from segkit.train.options import parse_floats, parse_hw
 
@@ -41,15 +60,21 @@ def _predictor(model, report, scales, flip, window, stride, device):
     stride = parse_hw(stride, "--stride")
     if stride and not window:
         raise InputError("--stride needs --window", SourceLoc("--stride"))
-    return Predictor(model, report.accepted_sizes, scales=parse_floats(scales, "--scales"), flip=flip,
-                     window=window, stride=stride, amp=False)
+    predictor = Predictor(model, report.accepted_sizes, scales=parse_floats(scales, "--scales"), flip=flip,
+                          window=window, stride=stride, amp=False)
+    if post is None:
+        return predictor
+    from segkit.train.postprocess import Postprocessed
+
+    name, function = post
+    return Postprocessed(predictor, function, meta["mean"], meta["std"], name)
 
 
 # --------------------------------------------------------------------------------- train
 
 TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "weight_decay", "warmup_iters",
               "crop", "workers", "seed", "deterministic", "amp", "channels_last", "eval_every", "device",
-              "loss", "aux_weight", "max_iters_per_epoch", "sets")
+              "loss", "aux_weight", "class_weights", "max_iters_per_epoch", "sets")
 
 
 @main.command()
@@ -82,6 +107,9 @@ TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "w
 @device_option
 @click.option("--loss", default="ce", show_default=True, help="ce, dice, lovasz, ce+dice, ce+lovasz, or a plugin loss.")
 @click.option("--aux-weight", type=float, default=0.4, show_default=True, help="Weight of auxiliary heads' losses.")
+@click.option("--class-weights", metavar="W0,W1,...", default=None,
+              help="Cross-entropy weight of each class (one per class of the dataset), e.g. to favour rare "
+                   "classes; stored with the run's settings.")
 @click.option("--max-iters-per-epoch", type=click.IntRange(min=1), default=None, hidden=True)
 @user_errors
 def train(spec, resume, out, **options):
@@ -90,7 +118,7 @@ def train(spec, resume, out, **options):
     Multi-GPU / multi-node: launch with torchrun, e.g.
     `torchrun --nproc_per_node 4 -m segkit train SPEC --data voc:DIR`.
     """
-    from segkit.train.options import parse_data, parse_hw, parse_kv
+    from segkit.train.options import parse_data, parse_hw, parse_kv, parse_weights
 
     ctx = click.get_current_context()
     given = {key for key in TRAIN_KEYS
@@ -99,6 +127,7 @@ def train(spec, resume, out, **options):
     data_options = parse_kv(options.pop("data_opts"), "--data-opt")
     parse_data(options["data"])  # syntax check
     options["crop"] = parse_hw(options["crop"], "--crop")
+    options["class_weights"] = parse_weights(options["class_weights"], "--class-weights")
 
     resume_path = None
     if resume is not None:
@@ -171,14 +200,15 @@ def _train_config(spec, out, options, sets, data_options, resume_path, given):
 @data_opt_option
 @click.option("--split", default="val", show_default=True)
 @tta_options
+@postprocess_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True)
 @workers_option
 @device_option
 @set_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
 @user_errors
-def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, stride, batch_size, workers,
-                 device, sets, json_path):
+def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, stride, postprocess, batch_size,
+                 workers, device, sets, json_path):
     """Evaluate SPEC with --weights on a dataset: per-class IoU, mIoU, pixel accuracy, fwIoU.
 
     Runs sharded over processes under torchrun (each sample counted once).
@@ -192,6 +222,7 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
     from segkit.train.tables import iou_table
 
     data_arg = parse_data(data, data_opts)
+    post = _postprocessor(postprocess)
     env = dist_utils.setup(device)
     try:
         model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), env.device)
@@ -200,7 +231,7 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
 
         dataset = datamod.open_dataset(data_arg, split, transform=eval_transforms(meta["mean"], meta["std"]))
         check_classes(report, dataset.num_classes, str(data_arg), weights)
-        predictor = _predictor(model, report, scales, flip, window, stride, env.device)
+        predictor = _predictor(model, report, scales, flip, window, stride, env.device, post, meta)
         loader = datamod.eval_loader(dataset, batch_size, workers, env)
         console = _console()
         with Progress(console, enabled=env.is_main) as progress:
@@ -217,7 +248,8 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
                        f"fwIoU {summary['fw_iou']:.4f}")
             if json_path:
                 payload = {"spec": report.graph.name, "weights": str(weights), "data": str(data_arg),
-                           "split": split, "images": len(dataset), "processes": env.world, **summary,
+                           "split": split, "images": len(dataset), "processes": env.world,
+                           "postprocess": postprocess, **summary,
                            "classes": matrix.table(names if len(names) == dataset.num_classes else None)}
                 Path(json_path).write_text(json.dumps(payload, indent=2, default=float) + "\n")
     finally:
@@ -237,10 +269,12 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
 @click.option("--data", default=None, metavar="NAME",
               help="Take classes, palette and normalisation from this dataset when the checkpoint lacks them.")
 @tta_options
+@postprocess_option
 @device_option
 @set_option
 @user_errors
-def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, window, stride, device, sets):
+def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, window, stride, postprocess, device,
+            sets):
     """Segment IMAGES (files or folders) with SPEC and --weights: NAME_mask.png (palette
     PNG of class indices) and, with --overlay, NAME_overlay.png."""
     from segkit.train import distributed as dist_utils
@@ -248,6 +282,7 @@ def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, wind
     from segkit.train.predict import expand_images, predict_files
 
     paths = expand_images(images)
+    post = _postprocessor(postprocess)
     device = dist_utils.pick_device(device)
     model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), device)
     dataset_meta = None
@@ -259,7 +294,7 @@ def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, wind
         dataset_meta = {k: getattr(cls, k) for k in ("class_names", "palette", "mean", "std")
                         if getattr(cls, k, None)}
     meta = inference_meta(checkpoint, report, dataset_meta)
-    predictor = _predictor(model, report, scales, flip, window, stride, device)
+    predictor = _predictor(model, report, scales, flip, window, stride, device, post, meta)
     out = Path(out)
     written = predict_files(predictor, paths, out, meta, device, overlay, alpha)
     click.echo(f"wrote {len(written)} files for {len(paths)} images to {out}")

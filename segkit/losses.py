@@ -138,6 +138,9 @@ def make_criterion(loss: str, ignore_index: int = 255, class_weights=None) -> nn
     if unknown or not parts:
         raise InputError(f"unknown loss {loss!r}", SourceLoc(file="--loss"),
                          f"use one of {', '.join(LOSS_NAMES)} or a sum such as ce+dice")
+    if class_weights is not None and "ce" not in parts:
+        raise InputError(f"class weights apply to the cross-entropy term, which loss {loss!r} lacks",
+                         SourceLoc(file="--class-weights"), "use --loss ce, ce+dice or ce+lovasz")
     terms = []
     for p in parts:
         if p == "ce":

@@ -4,7 +4,8 @@ checking the written file against the PyTorch module on a random input.
 - ``onnx``: ``torch.onnx.export(..., dynamo=False)``, torch's TorchScript-based exporter
   (the dynamo exporter needs onnxscript, which segkit does not depend on; the
   TorchScript-based one exports every shipped spec), with a dynamic batch axis; the
-  file is run in onnxruntime.
+  file is run in onnxruntime. For networks that max-unpool, argmax ties that
+  onnxruntime resolves differently are allowed (:mod:`segkit.export.ties`).
 - ``torchscript``: ``torch.jit.trace`` (``torch.jit.script`` is deprecated) and
   ``torch.jit.save``; the file is loaded back with ``torch.jit.load``.
 - ``exported-program``: ``torch.export.export`` and ``torch.export.save`` (static
@@ -25,6 +26,7 @@ from pathlib import Path
 import torch
 
 from segkit.errors import InputError, SegkitError, SourceLoc
+from segkit.export import ties
 from segkit.export.lint import DEFAULT_OPSET, FORMATS
 
 TOLERANCE = 1e-4
@@ -45,6 +47,12 @@ class ExportResult:
     runtime: str
     outputs: list[str]
     size_bytes: int
+    argmax_flips: int = 0
+    """Max-pool argmax ties the file resolved differently from PyTorch (ONNX of networks
+    that max-unpool; see :mod:`segkit.export.ties`): when non-zero, ``max_abs_diff``
+    compares with PyTorch following the file's choices, and ``unconditioned_diff`` is the
+    plain difference."""
+    unconditioned_diff: float | None = None
 
 
 def output_names(model, example: tuple) -> list[str]:
@@ -86,13 +94,22 @@ def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, ops
         with torch.inference_mode():
             expected = flatten(model(*probe))
         got = runner(probe)
-        diff = max(float((torch.as_tensor(g) - e).abs().max()) for g, e in zip(got, expected))
         if len(got) != len(expected) or any(tuple(g.shape) != tuple(e.shape) for g, e in zip(got, expected)):
             raise ExportCheckError(f"the {fmt} file gives outputs of shapes {[tuple(g.shape) for g in got]}, "
                                    f"PyTorch {[tuple(e.shape) for e in expected]}", SourceLoc(str(path)))
+        diff = max_abs_diff(got, expected)
+        flips, plain, why = 0, None, ""
+        if tolerance is not None and not diff <= tolerance and fmt == "onnx" and ties.unpool_calls(model):
+            indices = ties.file_unpool_indices(tmp, list(example), probe)
+            conditioned = ties.follow_file_choices(model, probe, indices, tolerance)
+            if isinstance(conditioned, ties.Conditioned):
+                flips, plain, diff = conditioned.flips, diff, max_abs_diff(got, conditioned.outputs)
+            else:
+                why = f"; not argmax ties of max-unpooling ({conditioned})"
         if tolerance is not None and not diff <= tolerance:
-            raise ExportCheckError(f"{runtime} differs from PyTorch by {diff:.3g} (tolerance {tolerance:g}); "
-                                   f"{path} was not written", SourceLoc(str(path)),
+            followed = f" with PyTorch following its {flips} argmax tie choices" if flips else ""
+            raise ExportCheckError(f"{runtime} differs from PyTorch by {diff:.3g}{followed} (tolerance "
+                                   f"{tolerance:g}){why}; {path} was not written", SourceLoc(str(path)),
                                    "report this with the spec; --tolerance raises the limit")
         umask = os.umask(0)
         os.umask(umask)
@@ -101,7 +118,12 @@ def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, ops
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return ExportResult(path, fmt, diff, runtime, names, path.stat().st_size)
+    return ExportResult(path, fmt, diff, runtime, names, path.stat().st_size, flips, plain)
+
+
+def max_abs_diff(got, expected) -> float:
+    """The largest absolute difference over corresponding output tensors."""
+    return max(float((torch.as_tensor(g) - e).abs().max()) for g, e in zip(got, expected))
 
 
 def onnx_available() -> None:

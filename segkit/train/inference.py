@@ -91,11 +91,22 @@ class Predictor:
                 count[..., top:top + wh, left:left + ww] += 1
         return (total / count)[..., :h, :w]
 
+    @property
+    def variants(self) -> list[tuple[float, bool]]:
+        """The (scale, flip) variants of test-time augmentation."""
+        return [(s, f) for s in self.scales for f in ((False, True) if self.flip else (False,))]
+
+    @property
+    def returns_probabilities(self) -> bool:
+        """Whether calls give averaged probabilities (test-time augmentation) rather than
+        logits (one plain variant)."""
+        return self.variants != [(1.0, False)]
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (one variant) or averaged probabilities (several), ``N x K x H x W``."""
-        variants = [(s, f) for s in self.scales for f in ((False, True) if self.flip else (False,))]
-        if variants == [(1.0, False)]:
+        if not self.returns_probabilities:
             return self.sliding(x)
+        variants = self.variants
         h, w = x.shape[-2:]
         total = None
         for scale, flip in variants:

@@ -1,6 +1,7 @@
 """Command-line values of train/eval/predict, parsed into plain data (no torch)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from segkit.errors import InputError, SourceLoc
@@ -67,4 +68,19 @@ def parse_floats(text: str | None, option: str) -> list[float]:
     if not values or min(values) <= 0:
         raise InputError(f"{option} takes positive numbers separated by commas, got {text!r}", SourceLoc(option),
                          f"e.g. {option} 0.75,1,1.25")
+    return values
+
+
+def parse_weights(text: str | None, option: str) -> list[float] | None:
+    """``1,2.5,0.5`` -> [1.0, 2.5, 0.5]: finite, non-negative, not all zero (None when
+    not given). Whether there is one per class is checked once the dataset is known."""
+    if text is None or text == "":
+        return None
+    try:
+        values = [float(p) for p in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values) or not any(values):
+        raise InputError(f"{option} takes one non-negative number per class, separated by commas, got {text!r}",
+                         SourceLoc(option), f"e.g. {option} 1,2.5,0.5")
     return values

@@ -63,6 +63,8 @@ class TrainConfig:
     device: str | None = None
     loss: str = "ce"
     aux_weight: float = 0.4
+    class_weights: list | None = None
+    """Cross-entropy weight per class (None: all 1)."""
     max_iters_per_epoch: int | None = None
 
     @property
@@ -224,11 +226,24 @@ class Trainer:
         return report.graph, report
 
     def _loss(self):
+        """The --loss criterion; --class-weights (one per class of the dataset) go to it."""
         from segkit.registry import default_registry
 
         cfg = self.config
         factory = default_registry().get("loss", cfg.loss, SourceLoc("--loss"))
-        return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight)
+        if cfg.class_weights is None:
+            return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight)
+        classes = self.meta["num_classes"]
+        if len(cfg.class_weights) != classes:
+            raise InputError(f"--class-weights gives {len(cfg.class_weights)} weights but dataset "
+                             f"{self.meta['name']} has {classes} classes", SourceLoc("--class-weights"),
+                             f"give one weight per class, in order: {', '.join(self.meta['class_names'])}")
+        try:
+            return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight,
+                           class_weights=list(cfg.class_weights))
+        except TypeError as exc:  # a plugin loss without class weights
+            raise InputError(f"loss {cfg.loss!r} does not take class weights ({exc})",
+                             SourceLoc("--class-weights"), "use --loss ce (or a sum with ce)") from None
 
     def _restore(self, checkpoint: dict) -> None:
         state.load_weights(self.model, checkpoint, self.resume_path)

@@ -119,3 +119,37 @@ def test_bench_bad_inputs_exit_2():
     assert result.exit_code == 2
     result = run("bench", str(SPECS / "examples/fcn8s_tiny.yaml"), "--input", "3x31")
     assert result.exit_code == 2 and "error" in result.output
+
+
+MINI = """segkit: 1
+name: mini
+inputs:
+  image: 3
+nodes:
+  a: {block: conv_bn_act, from: image, out: 4}
+  head: {block: conv, out: 2, kernel: 1}
+outputs:
+  out: head
+"""
+
+
+def test_bench_compile_on_cpu(tmp_path):
+    """--compile: inductor's CPU code (C++) for both phases, here and in the memory probe's
+    child process; a two-layer spec keeps the compilation to seconds."""
+    import segkit
+    from segkit.export import bench
+
+    spec = tmp_path / "mini.yaml"
+    spec.write_text(MINI)
+    result = run("bench", str(spec), "--input", "3x16x16", "--batch", "2", "--compile", "--repeats", "2",
+                 "--warmup", "0", "--threads", "1", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "mini: image 3x16x16, batch 2, cpu (1 thread), torch.compile" in result.output
+    for phase in ("forward", "forward+backward"):
+        row = next(line for line in result.output.splitlines() if line.startswith(f"│ {phase} "))
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert float(cells[1]) > 0 and float(cells[3]) > 0 and cells[4].endswith("iB"), row
+    setup = bench.BenchSetup(torch.device("cpu"), batch=2, compile=True)
+    shapes = {"image": segkit.Shape.parse("3x16x16")}
+    eval_model, train_model, _ = bench.prepare(segkit.build(MINI, input="3x16x16"), shapes, setup)
+    assert eval_model is train_model and isinstance(train_model, torch._dynamo.eval_frame.OptimizedModule)

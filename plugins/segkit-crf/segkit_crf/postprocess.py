@@ -37,6 +37,14 @@ class CRFPostprocessor:
         changed = self.params.model_dump(exclude_unset=True)
         return f"CRFPostprocessor({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
+    def configure(self, **options) -> "CRFPostprocessor":
+        """A copy with ``options`` (``image_scale`` or any of the block's params) changed;
+        ``segkit predict --postprocess crf:iterations=5,theta_alpha=67`` calls this.
+        Unknown or invalid options raise pydantic's ValidationError (a ValueError)."""
+        params = {**self.params.model_dump(exclude_unset=True), **options}
+        image_scale = params.pop("image_scale", self.image_scale)
+        return CRFPostprocessor(image_scale=image_scale, **params)
+
     def __call__(self, logits, image):
         import torch
 
