@@ -292,4 +292,32 @@ def graph(spec, output, inputs, sets, expand):
     click.echo(f"wrote {output}")
 
 
+@main.command()
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 naming the generated files that are stale.")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The segkit checkout whose docs to regenerate.")
+@user_errors
+def docs(check_only, root):
+    """Regenerate the generated docs: block and CLI references, architecture table,
+    gallery (pages and graph pictures) and README's table of architectures."""
+    from pathlib import Path
+
+    from segkit.docgen import site, sync
+    from segkit.registry import default_registry
+
+    generated = site.generate(Path(root), default_registry(), main)
+    outcome = (sync.check if check_only else sync.write)(generated, Path(root))
+    for note in outcome.notes:
+        click.echo(f"note: {note}", err=True)
+    if check_only and outcome.changed:
+        click.echo("stale generated docs:\n" + "\n".join(f"  {rel}" for rel in outcome.changed)
+                   + f"\nrun `{sync.COMMAND}` to regenerate them", err=True)
+        sys.exit(1)
+    for rel in outcome.changed:
+        click.echo(f"updated {rel}")
+    click.echo("generated docs are up to date" if check_only or not outcome.changed
+               else f"{len(outcome.changed)} files updated")
+
+
 from segkit import cli_export  # noqa: E402,F401
