@@ -1,6 +1,7 @@
 """Hand-written PyTorch reference modules for benchmarks: what an engineer would write
 for specs/examples/fcn8s_tiny.yaml and unet_valid_tiny.yaml, with the same submodule
-names, so the compiled spec's state_dict loads into them unchanged."""
+names, so the compiled spec's state_dict loads into them unchanged. ReLUs are in-place, as
+hand-written networks (torchvision's) write them."""
 from __future__ import annotations
 
 import torch
@@ -13,7 +14,7 @@ class ConvBNAct(nn.Module):
         padding = kernel // 2 if padding is None else padding
         self.conv = nn.Conv2d(cin, cout, kernel, padding=padding, bias=not norm)
         self.bn = nn.BatchNorm2d(cout) if norm else None
-        self.act = nn.ReLU()
+        self.act = nn.ReLU(inplace=True)
 
     def forward(self, x):
         x = self.conv(x)

@@ -36,7 +36,8 @@ class BasicBlock(nn.Module):
         out = self.bn2(self.conv2(out))
         if self.downsample is not None:
             identity = self.downsample(x)
-        return self.relu(out + identity)
+        out += identity  # as torchvision's BasicBlock, which smp's ResNet encoders are
+        return self.relu(out)
 
 
 class ResNetEncoder(nn.Module):

@@ -4,7 +4,9 @@ Forward is generated Python code, one line per block call, with no per-node disp
 loop: ``print(model.code)`` reads like the spec. Submodules are registered under their
 node ids (``rf4.crp.stage1.conv``), so ``state_dict`` keys follow the spec; stateless
 blocks (add, concat, resize) become inline function calls. One output gives a tensor,
-several give a dict; training-only outputs are returned in training mode only. Each fx node's ``meta["segkit_value"]`` names the IR value it computes.
+several give a dict; training-only outputs are returned in training mode only. Each fx node's
+``meta["segkit_value"]`` names the IR value it computes. ReLUs and sums write into inputs
+that nothing else reads (segkit/inplace.py), as hand-written networks do.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ def class_name(spec_name: str) -> str:
 def compile_graph(graph: Graph):
     """Compile an inferred graph into a GraphModule."""
     import torch.fx
+
+    from segkit.inplace import make_inplace
 
     fx = torch.fx.Graph()
     env: dict[Value, torch.fx.Node] = {}
@@ -59,6 +63,7 @@ def compile_graph(graph: Graph):
         fx.output(next(iter(outputs.values())))
     else:
         fx.output(outputs)
+    make_inplace(fx, modules, lambda n: _shape(graph, n.meta["segkit_value"]) if "segkit_value" in n.meta else None)
     return torch.fx.GraphModule(_hierarchy(modules), fx, class_name=class_name(graph.name))
 
 

@@ -21,6 +21,15 @@ def add(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def add_into(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
+    """``add`` that writes the sum into ``x``: the compiler's in-place pass (segkit/inplace.py)
+    uses it where nothing else reads ``x``. Where ``x``'s dtype cannot hold the sum (a
+    float16 ``x`` plus a float32 other under autocast), it adds out of place, as ``add``."""
+    for y in others:
+        x = x.add_(y) if torch.promote_types(x.dtype, y.dtype) == x.dtype else x + y
+    return x
+
+
 def mul(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
     """Elementwise product (broadcasting)."""
     for y in others:

@@ -1,0 +1,125 @@
+"""The compiler's in-place pass (segkit/inplace.py) changes no value and no gradient, never
+overwrites a graph input or a tensor that something else still reads, and makes the
+ReLUs and residual sums of a ResNet in-place, as torchvision writes them."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+from hypothesis import given, settings
+
+import segkit
+from segkit.compile import compile_graph
+from segkit.ops import functional
+from tests.test_random_dags import dag_specs
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def out_of_place(model: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """A copy of ``model`` with the pass undone."""
+    plain = copy.deepcopy(model)
+    for module in plain.modules():
+        if hasattr(module, "inplace"):
+            module.inplace = False
+    for node in plain.graph.nodes:
+        if node.target is functional.add_into:
+            node.target = functional.add
+    plain.recompile()
+    return plain
+
+
+def run(model, x):
+    """Outputs, input gradient and parameter gradients of one train-mode step (seeded:
+    dropout draws the same masks in both runs)."""
+    torch.manual_seed(0)
+    x = x.clone().requires_grad_()
+    out = model(x)
+    outs = list(out.values()) if isinstance(out, dict) else [out]
+    sum(o.float().square().mean() for o in outs).backward()
+    return [o.detach() for o in outs], x.grad, [p.grad for p in model.parameters()]
+
+
+def assert_same_step(model, x):
+    """One training step of ``model`` equals that of its out-of-place copy, exactly, and
+    leaves the caller's ``x`` as it was."""
+    plain = out_of_place(model)
+    kept = x.clone()
+    got, expected = run(model, x), run(plain, x)
+    assert torch.equal(x, kept)
+    for a, b in zip(got[0] + [got[1]] + got[2], expected[0] + [expected[1]] + expected[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@settings(deadline=None)
+@given(dag_specs())
+def test_random_graphs_give_the_same_values_and_gradients_in_place(case):
+    text, channels, spatial = case
+    try:
+        report = segkit.check(text, input="x".join(map(str, (channels, *spatial))))
+    except segkit.SegkitError:
+        return  # a map shrunk below a kernel: nothing to compile
+    torch.manual_seed(0)
+    assert_same_step(compile_graph(report.graph).train(), torch.randn(2, channels, *spatial))
+
+
+RELU_THEN_SUM = """
+segkit: 1
+name: relu-then-sum
+inputs: {x: 4}
+nodes:
+  conv: {block: conv, from: x, out: 4, kernel: 3}
+  bn: {block: bn}
+  relu: {block: act}
+  other: {block: conv, from: x, out: 4, kernel: 1}
+  sum: {block: add, from: [relu, other]}
+  out: {block: act, from: sum}
+outputs: {out: out}
+"""
+
+
+@pytest.mark.parametrize("spec, shape, params", [
+    (RELU_THEN_SUM, "4x8x8", {}),
+    (SPECS / "examples" / "fcn8s_tiny.yaml", None, {}),
+    (SPECS / "examples" / "segnet_tiny.yaml", None, {}),
+    (SPECS / "unet_small.yaml", "3x32x32", {}),
+    (SPECS / "enet.yaml", "3x64x64", {}),
+    (SPECS / "torchvision" / "fcn_resnet50.yaml", "3x32x32", {}),
+], ids=["relu_then_sum", "fcn8s_tiny", "segnet_tiny", "unet_small", "enet", "fcn_resnet50"])
+def test_specs_give_the_same_training_step_in_place(spec, shape, params):
+    torch.manual_seed(0)
+    report = segkit.check(spec, input=shape, **params)
+    model = compile_graph(report.graph).train()
+    size = next(iter(report.input_shapes.values())).as_tuple()
+    assert_same_step(model, torch.randn(2, *size))
+
+
+def test_a_tensor_read_twice_is_not_overwritten():
+    spec = """
+segkit: 1
+name: two-readers
+inputs: {x: 4}
+nodes:
+  conv: {block: conv, from: x, out: 4, kernel: 1}
+  relu: {block: act, from: conv}
+  skip: {block: add, from: [conv, relu]}
+  gate: {block: sigmoid, from: skip}
+  sum: {block: add, from: [gate, skip]}
+outputs: {out: sum}
+"""
+    model = segkit.build(spec, input="4x8x8")
+    assert not model.get_submodule("relu").inplace  # conv is also read by skip
+    assert model.code.count("add_into") == 0  # skip feeds two readers; gate is a sigmoid
+
+
+def test_resnet_relus_and_residual_sums_are_in_place_as_in_torchvision():
+    model = segkit.build(SPECS / "torchvision" / "fcn_resnet50.yaml", input="3x64x64", train_heads=False)
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    assert relus and all(m.inplace for m in relus)
+    assert model.code.count("add_into(") == 16  # one per bottleneck: 3 + 4 + 6 + 3
+    assert "functional_add(" not in model.code
