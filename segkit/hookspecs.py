@@ -62,4 +62,7 @@ def segkit_register_weight_formats(register: Callable) -> None:
 def segkit_register_postprocessors(register: Callable) -> None:
     """Register prediction post-processors that ``segkit predict --postprocess NAME`` and
     ``segkit eval --postprocess NAME`` apply to (logits, image): ``register(post, name=None)``,
-    where ``post(logits, image) -> logits`` works on batched tensors (e.g. a dense CRF)."""
+    where ``post(logits, image) -> logits`` works on batched tensors (e.g. a dense CRF):
+    ``logits`` N x C x H x W, ``image`` N x K x H x W in [0, 1] (normalisation undone).
+    Options given as ``--postprocess NAME:k=v,...`` go to ``post.configure(**options)``,
+    which returns the configured post-processor; one without ``configure`` takes none."""

@@ -3,6 +3,7 @@ gate in the spirit of Oktay et al., "Attention U-Net", MIDL 2018."""
 from __future__ import annotations
 
 import segkit
+from segkit.sizes import keeps_size
 
 
 class GateParams(segkit.Params):
@@ -17,6 +18,7 @@ class Gate(segkit.Block):
     Params = GateParams
     min_rank = 1
     max_rank = 3
+    spatial_rule = keeps_size  # output sizes = input sizes, any size accepted
 
     def infer(self, p, x: segkit.Shape) -> segkit.Inference:
         weights = x.channels + (1 if p.bias else 0)
