@@ -146,3 +146,16 @@ def test_kl_gaussian_loss_terms(registry):
     assert loss_fn(logits, target.float()[:, None].clamp(max=1)).item() > 0  # eval output: BCE only
     structure = KLGaussianLoss(sal_loss="structure")({"out": logits, **stats}, target)
     assert torch.isfinite(structure)
+
+
+def test_accepted_sizes_are_derived_and_exact(registry):
+    """reparameterize and train_switch have symbolic size rules, so the sizes UC-Net
+    accepts are derived (no bound), and they are exactly the sizes inference accepts."""
+    from segkit.sizes.scan import at_size, valid
+
+    report = segkit.check("ucnet", registry=registry)
+    (rule, _) = report.accepted_sizes
+    assert rule.bound is None and report.describe_sizes() == "H, W >= 32"
+    memo = {}
+    for size in range(1, 3 * 32 + 1):
+        assert rule.accepts(size) == valid(report.graph, at_size(report.input_shapes, (0, 1), size), memo), size
