@@ -8,7 +8,7 @@ from typing import Literal
 
 from segkit.block import Block, Params, expect, per_dim
 from segkit.hookspecs import hookimpl
-from segkit.ops.params import NonNegSizes, Padding, PosInt, Sizes
+from segkit.ops.params import Eps, NonNegSizes, Padding, PosInt, Sizes
 from segkit.shapes import Geometry, Inference, Shape
 from segkit.sizes import SpatialRule, every
 
@@ -199,6 +199,8 @@ class SepConvParams(Params):
     """Norm between depthwise and pointwise ("bn" in DeepLab v3+'s Xception)."""
     mid_act: Literal["none", "relu"] = "none"
     """Activation between depthwise and pointwise."""
+    mid_eps: Eps = 1e-5
+    """Epsilon of the mid norm (TensorFlow-trained networks use 1e-3)."""
     bias: bool = False
     """Bias of the pointwise conv (the depthwise conv has none)."""
 
@@ -237,7 +239,7 @@ class SepConv(Block):
         layers = {"depthwise": Conv().build(depthwise, x)}
         mid = x.with_channels(depthwise.out)
         if p.mid_norm == "bn":
-            layers["bn"] = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[x.rank - 1](depthwise.out)
+            layers["bn"] = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[x.rank - 1](depthwise.out, eps=p.mid_eps)
         if p.mid_act == "relu":
             layers["act"] = nn.ReLU(inplace=True)
         layers["pointwise"] = Conv().build(pointwise, mid)

@@ -12,11 +12,10 @@ from pydantic import Field
 from segkit.block import Block, Params, expect
 from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
-from segkit.ops.params import PosInt
+from segkit.ops.params import Eps, PosInt
 from segkit.shapes import Inference, Shape
 from segkit.sizes import SpatialRule, keeps_size, some
 
-Eps = Annotated[float, Field(gt=0)]
 Momentum = Optional[Annotated[float, Field(ge=0, le=1)]]
 
 

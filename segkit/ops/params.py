@@ -6,6 +6,8 @@ from typing import Annotated, Literal, Union
 from pydantic import Field
 
 PosInt = Annotated[int, Field(ge=1)]
+Eps = Annotated[float, Field(gt=0)]
+"""A norm's epsilon, added to the variance."""
 NonNegInt = Annotated[int, Field(ge=0)]
 Sizes = Union[PosInt, list[PosInt]]
 """A positive size: one int for every spatial dim, or a list with one per dim."""
