@@ -138,8 +138,9 @@ def per_dim(value, rank: int, name: str) -> tuple[int, ...]:
 
 
 class ParamError(SpecSchemaError):
-    """A block param that does not fit the block's inputs (raised by ``Macro.validate``);
-    the resolver reports it as ``param NAME of block BLOCK: message`` at that param."""
+    """A block param that does not fit the block's inputs, raised by ``Macro.validate`` or
+    a block's ``infer``: the resolver reports it as ``param NAME of block BLOCK: message``
+    at that param's line (at the node when the param is not written there)."""
 
     def __init__(self, param: str, message: str, hint: str | None = None):
         super().__init__(message, hint=hint)

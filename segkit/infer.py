@@ -8,9 +8,11 @@ Results go to ``node.meta``: ``inference``, ``shapes`` and ``grids``.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from fractions import Fraction
 
+from segkit.block import ParamError
 from segkit.errors import MismatchError, SegkitError, ShapeError
 from segkit.ir import Graph, Node, Value
 from segkit.shapes import Shape
@@ -93,7 +95,9 @@ class Analysis:
         except MismatchError as exc:
             raise self.mismatch(node, shapes, exc) from None
         except SegkitError as exc:
-            raise type(exc)(f"node {node.id!r} ({node.op}): {exc.message}", node.loc, exc.hint) from None
+            if isinstance(exc, ParamError):
+                raise  # the resolver points it at the param (segkit/spec/resolve.py)
+            raise located(exc, f"node {node.id!r} ({node.op}): {exc.message}", node.loc) from None
         except Exception as exc:  # a bug in a block's rule; still report it where it happened
             raise ShapeError(f"node {node.id!r} ({node.op}): shape rule failed: {type(exc).__name__}: {exc}",
                              node.loc, f"inputs were {', '.join(map(str, shapes))}") from None
@@ -137,6 +141,15 @@ class Analysis:
         error = ShapeError(message, node.loc, exc.hint)
         error.spatial = True
         return error
+
+
+def located(exc: SegkitError, message: str, loc) -> SegkitError:
+    """A copy of ``exc`` (same class and fields, whatever its constructor takes) with
+    ``message`` and ``loc``."""
+    new = copy.copy(exc)
+    new.message, new.loc, new.args = message, loc, (message,)
+    new.notes = list(exc.notes)
+    return new
 
 
 def infer(graph: Graph, input_shapes: dict[str, Shape], grids: bool = True, memo: dict | None = None) -> Graph:

@@ -99,6 +99,10 @@ def spec_schema(registry: Registry) -> dict:
             "nodes": {"type": "object", "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}},
             "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}},
                                   {"type": "object", "additionalProperties": output}]},
+            "checks": {"type": "array", "description": "conditions the params must meet",
+                       "items": {"type": "object", "additionalProperties": False, "required": ["that", "message"],
+                                 "properties": {"that": EXPRESSION, "message": {"type": "string"},
+                                                "param": {"type": "string"}}}},
         },
         # a spec that extends another may override a node's keys without naming its block
         "if": {"required": ["extends"]},

@@ -3,6 +3,7 @@
 Merging is by key: ``params``, ``inputs`` and ``outputs`` merge entry by entry;
 ``nodes`` merge by id, and within a node by key, unless the child gives a different
 ``block`` (then the node is replaced). A node or entry set to ``null`` is removed.
+``checks`` add up: the child's come after the base's.
 Locations stay with the file that provided each key, so ``segkit resolve`` can say
 where every value came from.
 """
@@ -74,6 +75,11 @@ def merge_extends(spec, registry=None, chain: tuple = ()):
                     merged[node_id] = {**old, **node}
                 locs.graft(spec.locs, ("nodes", node_id), ("nodes", node_id))
             data["nodes"] = merged
+        elif key == "checks" and isinstance(value, list) and isinstance(data.get("checks"), list):
+            inherited = len(data["checks"])
+            data["checks"] = data["checks"] + value
+            for j in range(len(value)):
+                locs.graft(spec.locs, (key, j), (key, inherited + j))
         else:
             data[key] = value
             _forget(locs, (key,))

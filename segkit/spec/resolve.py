@@ -26,6 +26,7 @@ from segkit.infer import Analysis
 from segkit.ir import Graph, Group, Node, Value, lint
 from segkit.registry import CompositeBlock, Registry, default_registry
 from segkit.shapes import Shape
+from segkit.spec.checks import first_failure
 from segkit.spec.expr import SpecFunction, substitute
 from segkit.spec.loader import LocMap
 from segkit.spec.schema import NODE_KEYS, Spec, load_spec, validate_spec_data
@@ -76,6 +77,13 @@ class Resolver:
         values = evaluate_params(spec, params or {}, set_loc)
         graph = Graph(spec.name, spec.inputs, params=values, spec=spec)
         shapes = self.input_shapes(spec, values, input_shapes or {})
+        failure = first_failure(spec, values, lambda name: _input(shapes, name, spec).channels)
+        if failure:
+            index, check = failure
+            if check.param is None:
+                raise SpecSchemaError(check.message, spec.loc("checks", index))
+            where = set_loc if check.param in (params or {}) and set_loc else spec.loc("params", check.param)
+            raise SpecSchemaError(f"param {check.param!r}: {check.message}", where)
         self.analysis = Analysis(graph, shapes)
         self.graph = graph
         bindings = {name: Value(name) for name in spec.inputs}
@@ -308,8 +316,16 @@ class _Scope:
         node = Node(node_path, block, params, values, loc, group, self.trace)
         node.meta["from_names"] = names
         self.resolver.graph.add(node)
-        self.resolver.analysis.run(node)
+        try:
+            self.resolver.analysis.run(node)
+        except ParamError as exc:
+            raise self.param_error(exc, block, path) from None
         return {name: Value(node_path, name) for name in block.output_names(params)}
+
+    def param_error(self, exc: ParamError, block: Block, path: tuple) -> SpecSchemaError:
+        """``exc`` as ``param NAME of block BLOCK: ...`` at the param's line in this spec."""
+        return SpecSchemaError(f"param {exc.param!r} of block {block.name!r}: {exc.message}",
+                               self.spec.loc(*path, exc.param), exc.hint)
 
     def call_macro(self, block: Macro, node_path, fields, inputs, path, loc, group) -> dict[str, Value]:
         self.check_arity(block, inputs, path, loc)
@@ -319,8 +335,7 @@ class _Scope:
             block.validate(params, *(self.resolver.analysis.shape(v) for v, _ in inputs))
             data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
         except ParamError as exc:
-            raise SpecSchemaError(f"param {exc.param!r} of block {block.name!r}: {exc.message}",
-                                  self.spec.loc(*path, exc.param), exc.hint) from None
+            raise self.param_error(exc, block, path) from None
         except SegkitError as exc:
             if not exc.loc.line:
                 exc.loc = loc
@@ -410,6 +425,14 @@ class _Scope:
                 if want != have:
                     raise SpecSchemaError(f"block {block.name!r} expects {want} channels on input {name!r}, "
                                           f"got {have}", loc)
+        failure = first_failure(sub, sub_params, lambda name: self.resolver.analysis.shape(
+            _input(bindings, name, sub)).channels)
+        if failure:
+            _, check = failure
+            if check.param is None:
+                raise SpecSchemaError(f"block {block.name!r}: {check.message}", loc)
+            raise SpecSchemaError(f"param {check.param!r} of block {block.name!r}: {check.message}",
+                                  self.spec.loc(*path, check.param) if check.param in fields else loc)
         try:
             return self.resolver.expand(sub, sub_params, node_path + ".", bindings,
                                         self.trace + (loc,), group, self.depth + 1)
@@ -419,6 +442,14 @@ class _Scope:
                 raise relocate(exc, block.name, loc) from None
             exc.notes.append(f"in block {block.name!r} called from {loc} (node {node_path!r})")
             raise
+
+
+def _input(values: dict, name: str, spec: Spec):
+    """``values[name]`` for ``channels(name)`` in a check; an unknown name is an error."""
+    if name not in values:
+        raise SpecSchemaError(f"channels({name!r}) in a check: {spec.name!r} has no input {name!r}",
+                              spec.loc("checks"), did_you_mean(name, list(values)))
+    return values[name]
 
 
 def relocate(exc: SegkitError, block: str, call: SourceLoc) -> SegkitError:

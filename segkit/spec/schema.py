@@ -14,6 +14,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from segkit.errors import SourceLoc, SpecSchemaError
+from segkit.spec.checks import CheckDecl
 from segkit.spec.loader import LocMap, load_yaml, load_yaml_file
 from segkit.suggest import did_you_mean
 
@@ -53,6 +54,7 @@ class SpecFile(BaseModel):
     inputs: dict[str, Any] = {}
     nodes: dict[str, Union[dict[str, Any], None]] = {}
     outputs: Union[dict[str, Union[str, OutputDecl, None]], list[str], str] = {}
+    checks: list[CheckDecl] = Field([], description="conditions the params must meet (segkit/spec/checks.py)")
 
     @field_validator("segkit")
     @classmethod

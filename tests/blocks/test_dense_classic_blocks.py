@@ -40,8 +40,8 @@ def _weights(model):
     return dict(model.named_parameters())
 
 
-def _bn(x, w, prefix):
-    return F.batch_norm(x, None, None, w[f"{prefix}.weight"], w[f"{prefix}.bias"], training=True)
+def _bn(x, w, prefix, eps=1e-5):
+    return F.batch_norm(x, None, None, w[f"{prefix}.weight"], w[f"{prefix}.bias"], training=True, eps=eps)
 
 
 # -- pinned block counts ----------------------------------------------------------------
@@ -364,6 +364,10 @@ def test_transition_up_crops_the_upsampled_map_to_the_skip():
     torch.testing.assert_close(model(x=x, skip=skip), want)
 
 
+XCEPTION_EPS = 1e-3
+"""TensorFlow's BatchNorm epsilon, which the xception units keep."""
+
+
 def test_xception_entry_shortcut_sees_the_input_before_relu():
     spec = _block("xception_entry", {"x": 3}, out=4, stride=2)
     model = segkit.build(spec, input="3x9x9").train()
@@ -374,9 +378,9 @@ def test_xception_entry_shortcut_sees_the_input_before_relu():
         p = f"blk.sep.{k}"
         cin = h.shape[1]
         h = F.conv2d(F.relu(h), w[f"{p}.conv.depthwise.weight"], stride=2 if k == 2 else 1, padding=1, groups=cin)
-        h = F.conv2d(_bn(h, w, f"{p}.conv.bn"), w[f"{p}.conv.pointwise.weight"])
-        h = _bn(h, w, f"{p}.bn")
-    short = _bn(F.conv2d(x, w["blk.shortcut.conv.weight"], stride=2), w, "blk.shortcut.bn")
+        h = F.conv2d(_bn(h, w, f"{p}.conv.bn", XCEPTION_EPS), w[f"{p}.conv.pointwise.weight"])
+        h = _bn(h, w, f"{p}.bn", XCEPTION_EPS)
+    short = _bn(F.conv2d(x, w["blk.shortcut.conv.weight"], stride=2), w, "blk.shortcut.bn", XCEPTION_EPS)
     torch.testing.assert_close(model(x), h + short)
 
 
