@@ -82,8 +82,8 @@ def paired(candidate, reference, repeats: int, warmup: int) -> Paired:
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
-    ratios = sorted(c / r for c, r in zip(cand, ref))
-    q1, median, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    ratios = [c / r for c, r in zip(cand, ref)]
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
     return Paired(statistics.median(cand), statistics.median(ref), statistics.median(ratios), q1, q3)
 
 

@@ -92,10 +92,11 @@ def _print_report(report, expand: bool) -> None:
     from segkit.tables import report_table, summary_lines
 
     console = _console()
+    lines = summary_lines(report)  # first: deriving the accepted sizes may add a warning
     for warning in report.warnings:
         click.echo(warning.format(), err=True)
     console.print(report_table(report, expand))
-    for line in summary_lines(report):
+    for line in lines:
         console.print(line, highlight=False, markup=False)
 
 
@@ -265,11 +266,10 @@ def schema(output):
 def graph(spec, output, inputs, sets, expand):
     """Draw SPEC: node ids, blocks, and output shapes on the edges."""
     import shutil
-    import subprocess
     from pathlib import Path
 
     import segkit
-    from segkit.graph_export import to_dot, to_mermaid
+    from segkit.graph_export import run_dot, to_dot, to_mermaid
 
     report = segkit.check(spec, parse_input_option(inputs), **parse_sets(sets))
     path = Path(output)
@@ -284,8 +284,7 @@ def graph(spec, output, inputs, sets, expand):
             raise InputError("Graphviz's `dot` is not installed, so svg/png cannot be rendered",
                              SourceLoc(output), f"write {path.with_suffix('.dot').name} or "
                              f"{path.with_suffix('.mmd').name} instead, or install graphviz")
-        subprocess.run([dot, f"-T{suffix[1:]}", "-o", str(path)], input=to_dot(report.graph, expand),
-                       text=True, check=True)
+        path.write_bytes(run_dot(dot, suffix[1:], to_dot(report.graph, expand), SourceLoc(output)))
     else:
         raise InputError(f"unknown graph format {suffix or '(none)'}", SourceLoc(output),
                          "use .svg, .png, .dot or .mmd")

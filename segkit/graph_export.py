@@ -3,8 +3,10 @@ ids, blocks, and output shapes on the edges; composite blocks collapsed to their
 node, or expanded into clusters of their primitive nodes."""
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
+from segkit.errors import InputError, SourceLoc
 from segkit.ir import Graph, Value
 
 
@@ -89,3 +91,15 @@ def to_mermaid(graph: Graph, expand: bool = False) -> str:
         lines.append(f'  {ids[box]}["{text}"]')
     lines.extend(f'  {ids[e.src]} -- "{e.label}" --> {ids[e.dst]}' for e in edges(graph, expand))
     return "\n".join(lines) + "\n"
+
+
+def run_dot(dot: str, fmt: str, source: str, loc: SourceLoc) -> bytes:
+    """Graphviz's ``dot`` (the executable at ``dot``) rendering DOT ``source`` as ``fmt``
+    (svg, png). A failing dot is a user error at ``loc`` with dot's own message (a broken
+    installation, a missing plugin for the format), not a traceback."""
+    done = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True)
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip() or f"exit status {done.returncode}"
+        raise InputError(f"Graphviz's dot failed: {message}", loc,
+                         "check the Graphviz installation (`dot -V`, `dot -Tsvg`), or write .dot or .mmd text")
+    return done.stdout

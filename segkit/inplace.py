@@ -5,7 +5,11 @@ else reads it, as hand-written networks do (torchvision's ``nn.ReLU(inplace=True
 Why: on CPU every fresh activation is a new large buffer, which the allocator maps and
 the kernel page-faults in; writing into a buffer that is dead anyway saves that, and it
 is what made compiled specs 2-5 % slower than torchvision's ResNets before this pass
-(benchmarks/bench_vs_reference.py). It changes no value.
+(benchmarks/bench_vs_reference.py). It changes no value the module returns; but a
+forward hook on a conv or BN submodule whose output a following ReLU or sum overwrites
+keeps a tensor that then holds the ReLU's (or sum's) result, exactly as with
+torchvision's in-place ReLUs: hooks that keep activations (feature extraction,
+debugging) should keep ``output.clone()``.
 
 When it is safe, also under autograd: the overwritten tensor has exactly one reader (the
 ReLU or sum itself; a graph output counts as a reader), and it was produced by an op whose

@@ -81,6 +81,8 @@ class Report:
 
     @property
     def warnings(self):
+        """The graph's warnings; reading ``accepted_sizes`` may add one (a block whose
+        size rule fails, see ``segkit.sizes.derive``)."""
         return self.graph.warnings
 
     @functools.cached_property

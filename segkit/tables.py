@@ -1,10 +1,12 @@
-"""Rich tables for the CLI: the per-node report and block documentation."""
+"""Rich tables for the CLI: the per-node report and block documentation. The report's
+cells (``row_cells``, ``total_cells``, ``outputs_text``) are also those of the docs'
+gallery pages, so a page shows what ``segkit check`` prints."""
 from __future__ import annotations
 
 from rich.markup import escape
 from rich.table import Table
 
-from segkit.report import Report
+from segkit.report import Report, Row
 
 
 def human(n: int) -> str:
@@ -15,27 +17,44 @@ def human(n: int) -> str:
     return str(n)
 
 
+COLUMNS = ("node", "block", "output shape", "stride", "receptive field", "params", "MACs")
+ALIGN = "lllrrrr"
+"""Per column of the report table: left, or right (the numbers)."""
+
+
+def row_cells(row: Row, name=str) -> list[str]:
+    """One report row's cells as text, ``name`` applied to the node id and block name
+    (the docs' gallery shows them as code)."""
+    return [name(row.id), name(row.block), row.shape, row.stride, row.receptive_field, f"{row.params:,}",
+            human(row.macs)]
+
+
+def total_cells(report: Report) -> list[str]:
+    return ["total", "", "", "", "", f"{report.params:,}", human(report.macs)]
+
+
+def outputs_text(report: Report, name=str) -> str:
+    """``out: 21x512x512, aux: 21x64x64 (training only)``, ``name`` applied to the names."""
+    train = report.graph.train_outputs
+    return ", ".join(f"{name(k)}: {v}" + (" (training only)" if k in train else "") for k, v in report.outputs.items())
+
+
 def report_table(report: Report, expand: bool = False) -> Table:
     title = f"{report.graph.name}  " + ", ".join(f"{k}: {v}" for k, v in report.input_shapes.items())
     table = Table(title=title, title_justify="left", show_lines=False, pad_edge=False)
-    for name, justify in (("node", "left"), ("block", "left"), ("output shape", "left"), ("stride", "right"),
-                          ("receptive field", "right"), ("params", "right"), ("MACs", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "output shape")
-    rows = report.nodes if expand else report.rows
-    for row in rows:
-        indent = "  " * row.depth if expand else ""
-        table.add_row(indent + row.id, row.block, escape(row.shape), row.stride, row.receptive_field,
-                      f"{row.params:,}", human(row.macs))
+    for column, align in zip(COLUMNS, ALIGN):
+        table.add_column(column, justify="right" if align == "r" else "left", no_wrap=column != "output shape")
+    for row in report.nodes if expand else report.rows:
+        node, *rest = (escape(cell) for cell in row_cells(row))
+        table.add_row(("  " * row.depth if expand else "") + node, *rest)
     table.add_section()
-    table.add_row("total", "", "", "", "", f"{report.params:,}", human(report.macs))
+    table.add_row(*total_cells(report))
     return table
 
 
 def summary_lines(report: Report) -> list[str]:
-    train = report.graph.train_outputs
-    outs = ", ".join(f"{k}: {v}" + (" (training only)" if k in train else "") for k, v in report.outputs.items())
     return [
-        f"outputs: {outs}",
+        f"outputs: {outputs_text(report)}",
         f"params: {report.params:,}   MACs: {report.macs:,} ({report.macs / 1e9:.2f} G)",
         f"accepted input sizes: {report.describe_sizes()}",
     ]

@@ -1,6 +1,7 @@
-"""`segkit docs`: the committed generated pages are fresh, `--check` names stale files and
-writes nothing, writing repairs them (keeping pictures without Graphviz), and a wrong
-data file or a plugin that is not loaded is handled as the docs say."""
+"""`segkit docs`: the committed generated pages are fresh, `--check` names stale files
+(pictures by their stamp, without Graphviz) and writes nothing, writing repairs them
+(keeping pictures without Graphviz; a failing dot is a user error), and a wrong data
+file or a plugin that is not loaded is handled as the docs say."""
 from __future__ import annotations
 
 import hashlib
@@ -110,6 +111,26 @@ def test_write_renders_a_missing_picture_with_dot(generated, tmp_path):
     assert not sync.check(generated, root).changed
     again = sync.write(generated, root).changed
     assert not [rel for rel in again if rel.endswith(".svg")]  # an unchanged graph is not redrawn
+
+
+def test_check_names_a_picture_of_an_old_graph_by_its_stamp(generated, tmp_path):
+    """No Graphviz needed: an SVG whose stamp is not its current DOT source's is stale,
+    also when it exists."""
+    root = _checkout_copy(tmp_path)
+    picture = root / "docs/gallery/refinenet.svg"
+    assert sync.stamp(generated.pictures["docs/gallery/refinenet.svg"]) in picture.read_text()
+    picture.write_text(sync.stamp("digraph { old }") + "\n<svg/>\n")
+    assert sync.check(generated, root).changed == ["docs/gallery/refinenet.svg"]
+
+
+def test_a_failing_dot_is_a_user_error_naming_the_picture(generated, tmp_path, monkeypatch, failing_dot):
+    root = _checkout_copy(tmp_path)
+    (root / "docs/gallery/refinenet.svg").unlink()
+    monkeypatch.setattr(site, "generate", lambda *args: generated)
+    monkeypatch.setattr(sync.shutil, "which", lambda name: failing_dot)
+    result = CliRunner().invoke(main, ["docs", "--root", str(root)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "docs/gallery/refinenet.svg: error: Graphviz's dot failed: Error: <stdin>: syntax error" in result.stderr
 
 
 def _edit_data_file(root: Path, edit) -> None:

@@ -1,4 +1,5 @@
-"""`segkit graph`: DOT / Mermaid text with shapes on the edges; rendering via Graphviz."""
+"""`segkit graph`: DOT / Mermaid text with shapes on the edges; rendering via Graphviz,
+whose absence or failure is a user error."""
 from __future__ import annotations
 
 import shutil
@@ -44,6 +45,14 @@ def test_svg_without_graphviz_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     result = CliRunner().invoke(main, ["graph", "examples/segnet_tiny", "-o", str(tmp_path / "g.svg")])
     assert result.exit_code == 2 and "Graphviz" in result.stderr and "g.dot" in result.stderr
+
+
+def test_a_failing_dot_is_a_user_error_with_its_message(tmp_path, monkeypatch, failing_dot):
+    monkeypatch.setattr(shutil, "which", lambda name: failing_dot)
+    result = CliRunner().invoke(main, ["graph", "examples/segnet_tiny", "-o", str(tmp_path / "g.svg")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "g.svg: error: Graphviz's dot failed: Error: <stdin>: syntax error in line 1" in result.stderr
+    assert not (tmp_path / "g.svg").exists()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

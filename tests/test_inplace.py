@@ -1,6 +1,7 @@
 """The compiler's in-place pass (segkit/inplace.py) changes no value and no gradient, never
 overwrites a graph input or a tensor that something else still reads, and makes the
-ReLUs and residual sums of a ResNet in-place, as torchvision writes them."""
+ReLUs and residual sums of a ResNet in-place, as torchvision writes them; a forward hook
+that keeps a tensor the pass overwrites sees the overwrite, as its doc warns."""
 from __future__ import annotations
 
 import copy
@@ -123,3 +124,31 @@ def test_resnet_relus_and_residual_sums_are_in_place_as_in_torchvision():
     assert relus and all(m.inplace for m in relus)
     assert model.code.count("add_into(") == 16  # one per bottleneck: 3 + 4 + 6 + 3
     assert "functional_add(" not in model.code
+
+
+HOOKED = """segkit: 1
+name: hooked
+inputs: {x: 3}
+nodes:
+  conv: {block: conv, out: 4}
+  bn: {block: bn}
+  relu: {block: act, kind: relu}
+  head: {block: conv, out: 2, kernel: 1}
+outputs: {out: head}
+"""
+
+
+def test_a_forward_hook_keeps_a_tensor_the_in_place_relu_overwrites_unless_it_clones():
+    """As the module doc warns (and as with torchvision): the BN output a hook keeps is
+    the ReLU's output once the forward has run; its clone is the BN output."""
+    model = segkit.build(HOOKED, input="3x8x8").eval()
+    kept = {}
+
+    def hook(module, args, output):
+        kept["tensor"], kept["clone"] = output, output.clone()
+
+    model.bn.register_forward_hook(hook)
+    with torch.no_grad():
+        model(torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(0)))
+    assert (kept["clone"] < 0).any()
+    assert torch.equal(kept["tensor"], kept["clone"].relu())

@@ -72,7 +72,7 @@ class ENetBottleneckParams(Params):
     """BatchNorm epsilon (1e-3 in the Torch original)."""
     indices: Optional[Annotated[str, Ref(output="indices")]] = None
     """Upsampling: the downsampling bottleneck whose pool indices to unpool with
-    (``indices: down``); equivalently pass them as the second input,
+    (``indices: down``); equivalently (not both) pass them as the second input,
     ``from: [x, down.indices]``."""
 
 
@@ -156,6 +156,9 @@ class ENetBottleneck(Macro):
         if up and not rest:
             raise SpecSchemaError("enet_bottleneck: kind upsampling needs the pool indices of the matching "
                                   "downsampling bottleneck", hint="indices: NODE, or from: [x, NODE.indices]")
+        if up and len(rest) > 1:  # from: [x, NODE.indices] plus indices: NODE
+            raise ParamError("indices", "the pool indices are given twice, here and as the second input in 'from'",
+                             "give them once: indices: NODE, or from: [x, NODE.indices]")
         if not up and rest:
             raise SpecSchemaError(f"enet_bottleneck: kind {p.kind} takes one input, got {1 + len(rest)}",
                                   hint="only kind upsampling takes a second input (the pool indices)")

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from segkit.block import Block, Macro
-from segkit.docgen.markdown import code, prose, table
+from segkit.docgen.markdown import code, prose, shown_path, table
 from segkit.registry import CompositeBlock, Registry
 from segkit.tables import block_fields
 
@@ -34,11 +34,7 @@ def summary(doc: str) -> str:
 
 def _kind(block, root: Path) -> str:
     if isinstance(block, CompositeBlock):
-        try:
-            where = block.path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            where = block.path.name
-        return f"YAML sub-spec ({code(where)})"
+        return f"YAML sub-spec ({code(shown_path(block.path, root))})"
     what = "Python macro (expands into a sub-spec)" if isinstance(block, Macro) else "Python"
     return f"{what} ({code(block.source)})"
 

@@ -115,18 +115,23 @@ def build(root: Path, registry: Registry) -> Catalog:
             continue
         path = registry.spec_path(name)
         report = segkit.check(name, None, registry)
-        rows = [_measure(name, row, registry, locs, ("specs", name, "rows", i)) for i, row in enumerate(entry.rows)]
+        rows = [_measure(name, row, registry, locs, ("specs", name, "rows", i), report)
+                for i, row in enumerate(entry.rows)]
         specs.append(SpecDoc(name, shipped[name], path, entry, report, rows))
     documented = ["segkit", *(d for d in repo_plugins(root) if d not in absent)]
     return Catalog(specs, data, documented, missing)
 
 
-def _measure(name: str, row: refdata.Row, registry: Registry, locs, where: tuple) -> Measured:
-    try:
-        report = segkit.check(name, row.input, registry, train_heads=not row.inference, **row.sets)
-    except SegkitError as exc:
-        exc.notes.append(f"while measuring {locs.at(where)} (spec {name!r}, {refdata.describe(row)})")
-        raise
+def _measure(name: str, row: refdata.Row, registry: Registry, locs, where: tuple, default: Report) -> Measured:
+    """segkit's figures for ``row``: the spec's ``default`` report where the row is the
+    default build (no set, input or inference), else a check of its own."""
+    report = default
+    if row.sets or row.input is not None or row.inference:
+        try:
+            report = segkit.check(name, row.input, registry, train_heads=not row.inference, **row.sets)
+        except SegkitError as exc:
+            exc.notes.append(f"while measuring {locs.at(where)} (spec {name!r}, {refdata.describe(row)})")
+            raise
     measured = Measured(row, report.params, report.macs, describe_inputs(report.input_shapes))
     if not row.note and False in (measured.params_match, measured.gmacs_match):
         raise InputError(f"spec {name!r} ({refdata.describe(row)}) differs from its reference and has no note",

@@ -9,11 +9,11 @@ from pathlib import Path
 from segkit.docgen.architectures import PAGE as TABLE_PAGE
 from segkit.docgen.architectures import gallery_page, rows_table
 from segkit.docgen.catalog import SpecDoc, describe_inputs
-from segkit.docgen.markdown import code, link, prose, table
+from segkit.docgen.markdown import code, link, prose, shown_path, table
 from segkit.graph_export import to_dot
 from segkit.spec.comments import param_docs
 from segkit.spec.schema import load_spec
-from segkit.tables import human
+from segkit.tables import ALIGN, COLUMNS, outputs_text, row_cells, total_cells
 
 
 def picture_path(name: str) -> str:
@@ -23,13 +23,6 @@ def picture_path(name: str) -> str:
 def dot_source(spec: SpecDoc) -> str:
     """DOT text of the spec's graph at its example input, composite blocks collapsed."""
     return to_dot(spec.report.graph, expand=False)
-
-
-def _where(spec: SpecDoc, root: Path) -> str:
-    try:
-        return spec.path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return spec.path.name
 
 
 def _params(loaded) -> str:
@@ -42,14 +35,9 @@ def _params(loaded) -> str:
 
 def _shapes(spec: SpecDoc) -> str:
     report = spec.report
-    rows = [[code(r.id), code(r.block), r.shape, r.stride, r.receptive_field, f"{r.params:,}", human(r.macs)]
-            for r in report.rows]
-    rows.append(["total", "", "", "", "", f"{report.params:,}", human(report.macs)])
-    train = report.graph.train_outputs
-    outputs = ", ".join(f"{code(k)} {v}" + (" (training only)" if k in train else "")
-                        for k, v in report.outputs.items())
-    return (table(["node", "block", "output shape", "stride", "receptive field", "params", "MACs"], rows, "lllrrrr")
-            + f"\nOutputs: {outputs}.\n\nAccepted input sizes: {report.describe_sizes()}.\n")
+    rows = [row_cells(r, code) for r in report.rows] + [total_cells(report)]
+    return (table(list(COLUMNS), rows, ALIGN)
+            + f"\nOutputs: {outputs_text(report, code)}.\n\nAccepted input sizes: {report.describe_sizes()}.\n")
 
 
 def page(spec: SpecDoc, root: Path) -> str:
@@ -60,7 +48,7 @@ def page(spec: SpecDoc, root: Path) -> str:
     cited = f"**Paper:** {prose(entry.citation)}." + (f" **Reported:** {prose(entry.result)}." if entry.result else "")
     shipped = "segkit" if spec.dist == "segkit" else f"the {spec.dist} plugin"
     lines = [f"# {name}", "", cited, "",
-             f"`segkit build {name}` builds it; the spec is `{_where(spec, root)}` "
+             f"`segkit build {name}` builds it; the spec is `{shown_path(spec.path, root)}` "
              f"(spec name {code(report.graph.name)}, shipped by {shipped}).", "",
              prose(loaded.description), "",
              f"![graph of {name}]({posixpath.basename(picture_path(name))})", "",

@@ -1,8 +1,10 @@
-"""Small Markdown helpers shared by the page generators: tables, code spans, numbers."""
+"""Small Markdown helpers shared by the page generators: tables, code spans, numbers,
+links and the paths of files shown on a page."""
 from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
 
 CODE_SPAN = re.compile(r"(`+).+?\1")
 
@@ -60,3 +62,12 @@ def gmacs(macs: int) -> str:
 def link(text: str, target: str, start: str) -> str:
     """A Markdown link from the page at ``start`` to ``target`` (both relative to docs/)."""
     return f"[{text}]({posixpath.relpath(target, posixpath.dirname(start) or '.')})"
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """``path`` as a page shows it: relative to the checkout ``root`` when inside it (the
+    same on every machine), else just the file name (an installed plugin's file)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name

@@ -30,7 +30,7 @@ import math
 import re
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -84,9 +84,9 @@ def _reset_hwm() -> bool:
         return False
 
 
-def _trim() -> bool:
+def _trim() -> None:
     """glibc's malloc_trim(0): give free heap pages back to the kernel, so that reusing
-    them shows in the resident set again. True also where it does not exist."""
+    them shows in the resident set again (nothing where it does not exist)."""
     import ctypes
     import ctypes.util
 
@@ -94,7 +94,6 @@ def _trim() -> bool:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-    return True
 
 
 def _maxrss() -> int:
@@ -120,7 +119,9 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self.base = torch.cuda.memory_allocated(self.device)
             self.method = "torch.cuda.max_memory_allocated"
-        elif _trim() and _reset_hwm():
+            return self
+        _trim()
+        if _reset_hwm():
             self.base = _status_kb("VmRSS")
             self.method = "VmHWM - VmRSS (/proc/self/status, reset by clear_refs)"
         else:
@@ -277,20 +278,15 @@ def run_phases(phases: list[Phase], setup: BenchSetup, skip=None, memory: bool =
 
 
 def probe_memory(phases: list[Phase], setup: BenchSetup, skip=None) -> dict:
-    """{phase name: [peak bytes, method]} after a warm-up iteration of each phase."""
-    found = {}
-    for phase in phases:
-        phase.model.train(phase.training)
-        try:
-            warm_up(phase.step, setup.device, max(setup.warmup, 1))
-        except Exception as exc:
-            if skip is None or skip(exc) is None:
-                raise
-            continue
-        with PeakMemory(setup.device) as peak:
-            phase.step()
-        found[phase.name] = [peak.peak, peak.method]
-    return found
+    """{phase name: [peak bytes, method]}: ``run_phases`` untimed, after at least one
+    warm-up iteration of each phase (phases ``skip`` turns into notes are left out)."""
+    rows = run_phases(phases, replace(setup, repeats=0, warmup=max(setup.warmup, 1)), skip)
+    return {row.phase: [row.peak_bytes, row.memory_method] for row in rows if row.peak_bytes is not None}
+
+
+PROBE_TIMEOUT = 600
+"""Seconds the memory probe's child process may take: its warm-up (with --compile, a
+fresh compilation) and one iteration per phase; a hung child must not hang the bench."""
 
 
 def cpu_memory_in_child(rows: list[Measurement], args: list[str]) -> None:
@@ -300,20 +296,30 @@ def cpu_memory_in_child(rows: list[Measurement], args: list[str]) -> None:
     tensors (with the default, dynamic threshold freed buffers of up to 32 MiB stay
     resident for reuse and the rise of the resident set misses them). The setting costs
     page faults on every allocation, which is why the timings are taken in this
-    process, without it. On failure the rows say so."""
+    process, without it. On failure (or after PROBE_TIMEOUT) the timed rows say why in
+    their note: the first line the child wrote to stderr."""
     import json
     import os
     import subprocess
     import sys
 
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(64 * 1024))
-    done = subprocess.run([sys.executable, "-m", "segkit", "bench", *args, "--memory-probe"], env=env,
-                          capture_output=True, text=True)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("SEGKIT_MEMORY ")), None)
-    found = json.loads(line.split(" ", 1)[1]) if done.returncode == 0 and line else {}
+    command = [sys.executable, "-m", "segkit", "bench", *args, "--memory-probe"]
+    found, why = {}, None
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        why = f"timed out after {PROBE_TIMEOUT} s"
+    else:
+        line = next((ln for ln in done.stdout.splitlines() if ln.startswith("SEGKIT_MEMORY ")), None)
+        if done.returncode == 0 and line:
+            found = json.loads(line.split(" ", 1)[1])
+        else:
+            why = next((ln.strip() for ln in done.stderr.splitlines() if ln.strip()), f"exit status {done.returncode}")
     for row in rows:
         if row.phase in found:
             row.peak_bytes, method = found[row.phase]
             row.memory_method = method + ", in a child process with MALLOC_MMAP_THRESHOLD_=65536"
-        elif row.times and row.times[0] == row.times[0]:
+        elif why is not None and row.times and row.times[0] == row.times[0]:
             row.memory_method = "not measured: the memory probe process failed"
+            row.note = "; ".join(filter(None, [row.note, f"memory probe: {why}"]))

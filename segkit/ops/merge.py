@@ -8,7 +8,7 @@ from __future__ import annotations
 from segkit.block import Block, mismatch
 from segkit.hookspecs import hookimpl
 from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, equal, every, select, some
+from segkit.sizes import SpatialRule, equal, equal_sizes, every, select, some
 
 
 def same_rank(shapes: tuple[Shape, ...]) -> None:
@@ -49,6 +49,7 @@ class Concat(Block):
 
     name = "concat"
     arity = (2, None)
+    spatial_rule = equal_sizes
 
     def infer(self, p, *xs: Shape) -> Inference:
         same_rank(xs)
@@ -57,9 +58,6 @@ class Concat(Block):
                 raise mismatch(0, i, "spatial sizes differ",
                                "resize one input (resize with like:) or crop it (crop with like:)")
         return Inference({"out": xs[0].with_channels(sum(x.channels for x in xs))})
-
-    def spatial_rule(self, p, *xs):
-        return SpatialRule({"out": xs[0]}, every(equal(a, b) for x in xs[1:] for a, b in zip(x, xs[0])))
 
     def call(self, p):
         from segkit.ops import functional

@@ -6,7 +6,7 @@ from segkit.sizes.accepted import accepted_sizes
 from segkit.sizes.dim import Dim
 from segkit.sizes.rule import SizeRule, describe
 from segkit.sizes.sets import SizeSet, equal, every, select, some
-from segkit.sizes.spatial import SpatialRule, keeps_size
+from segkit.sizes.spatial import SpatialRule, equal_sizes, keeps_size
 
-__all__ = ["Dim", "SizeRule", "SizeSet", "SpatialRule", "accepted_sizes", "describe", "equal", "every", "keeps_size",
-           "select", "some"]
+__all__ = ["Dim", "SizeRule", "SizeSet", "SpatialRule", "accepted_sizes", "describe", "equal", "equal_sizes", "every",
+           "keeps_size", "select", "some"]

@@ -57,17 +57,9 @@ def rule_for(graph: Graph, reference: dict[str, Shape], dims: tuple[int, ...]) -
     if derived is None or derived.start > MAX_SCAN:
         return scan(graph, reference, dims, graph_period(graph, dims[0]))
     memo: dict = {}
-    exact = derived & above(derived.start)
+    exact = derived & SizeSet.above(derived.start)
     for s in range(1, derived.start):
         if valid(graph, at_size(reference, dims, s), memo):
-            exact = exact | point(s)
+            exact = exact | SizeSet.point(s)
     return rule_of(replace(exact, start=1))
 
-
-def above(start: int) -> SizeSet:
-    """The sizes >= ``start``."""
-    return SizeSet(1, (((start, None),),))
-
-
-def point(s: int) -> SizeSet:
-    return SizeSet(1, (((s, s),),))

@@ -40,7 +40,7 @@ class SizeRule:
         checked = f" (checked up to {self.bound} only)" if self.bound is not None else ""
         if self.minimum is None:
             found = f"only {_runs(self.also)}" if self.also else "no size"
-            return f"{dim}: {found} works" + (checked or "")
+            return f"{dim}: {found} works{checked}"
         parts = []
         if self.period > 1:
             if self.residues == (0,):

@@ -1,10 +1,11 @@
 """The fallback when a graph has a block without a symbolic size rule (a plugin's
-Python block): try sizes 1, 2, ... with the torch-free inference pass and state what
-they show, marked as checked only up to the last size tried.
+Python block), or whose rule fails (``derive``): try sizes 1, 2, ... with the
+torch-free inference pass and state what they show, marked as checked only up to the
+last size tried.
 
 The scan stops once two whole periods after the first accepted size agree (the period
-is the lcm of the cumulative strides, at most MAX_PERIOD), after MIN_WINDOW sizes at
-least, or at MAX_SCAN. That stop is a guess, hence the rule's ``bound``.
+is the lcm of the cumulative strides, at most MAX_SCAN_PERIOD), after MIN_WINDOW sizes
+at least, or at MAX_SCAN. That stop is a guess, hence the rule's ``bound``.
 """
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ from segkit.sizes.rule import SizeRule, reduce_period
 
 MIN_WINDOW = 64
 MAX_SCAN = 1024
-MAX_PERIOD = 256
+MAX_SCAN_PERIOD = 256
+"""The largest period the scan looks for (the derivation's Dims go to ``dim.MAX_PERIOD``)."""
 
 
 def graph_period(graph: Graph, dim: int) -> int:
-    """lcm of the cumulative strides of every node along ``dim``, at most MAX_PERIOD."""
+    """lcm of the cumulative strides of every node along ``dim``, at most MAX_SCAN_PERIOD."""
     period = 1
     for node in graph.nodes.values():
         for grid in node.meta.get("grids", {}).values():
             if grid is not None and dim < len(grid.jump):
                 period = math.lcm(period, grid.jump[dim].numerator)
-    return min(period, MAX_PERIOD)
+    return min(period, MAX_SCAN_PERIOD)
 
 
 def valid(graph: Graph, shapes: dict[str, Shape], memo: dict) -> bool:

@@ -65,6 +65,16 @@ class SizeSet:
         return cls(1, ((),))
 
     @classmethod
+    def above(cls, start: int) -> "SizeSet":
+        """The sizes >= ``start``."""
+        return cls(1, (((start, None),),))
+
+    @classmethod
+    def point(cls, s: int) -> "SizeSet":
+        """The one size ``s``."""
+        return cls(1, (((s, s),),))
+
+    @classmethod
     def made(cls, period: int, parts, start: int = 1) -> "SizeSet":
         """The set, on period 1 when it holds every size or none (which keeps the common
         always-true checks cheap to combine)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from segkit.sizes.dim import Dim
-from segkit.sizes.sets import SizeSet
+from segkit.sizes.sets import SizeSet, equal, every
 
 Sizes = tuple[Dim, ...]
 """The spatial sizes of one tensor, one Dim per spatial dim."""
@@ -27,3 +27,11 @@ def keeps_size(block, p, x: Sizes, *rest: Sizes) -> SpatialRule:
     and whose ``infer`` checks no size (norms, activations, dropout, channel plumbing):
     assign it in the class body, ``spatial_rule = keeps_size``."""
     return SpatialRule(dict.fromkeys(block.output_names(p), x))
+
+
+def equal_sizes(block, p, x: Sizes, *rest: Sizes) -> SpatialRule:
+    """``Block.spatial_rule`` of a block whose inputs must all have the first one's sizes
+    and whose outputs have them too (concat, a switch between two branches): assign it
+    in the class body, ``spatial_rule = equal_sizes``."""
+    return SpatialRule(dict.fromkeys(block.output_names(p), x),
+                       every(equal(a, b) for sizes in rest for a, b in zip(sizes, x)))

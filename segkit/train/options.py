@@ -57,30 +57,31 @@ def parse_hw(text: str | None, option: str) -> tuple[int, int] | None:
     return values[0], values[1]
 
 
-def parse_floats(text: str | None, option: str) -> list[float]:
-    """``0.75,1,1.25`` -> [0.75, 1.0, 1.25]."""
-    if not text:
-        return [1.0]
+def parse_numbers(text: str, option: str, what: str, fits, example: str) -> list[float]:
+    """``1,2.5,0.5`` -> [1.0, 2.5, 0.5], finite numbers that ``fits(values)`` accepts; an
+    empty part (``1,,2``, a trailing comma) is an error like any other non-number, rather
+    than a value silently dropped. The error says ``option`` takes ``what``."""
     try:
-        values = [float(p) for p in text.split(",") if p.strip()]
+        values = [float(part) for part in text.split(",")]
     except ValueError:
         values = []
-    if not values or min(values) <= 0:
-        raise InputError(f"{option} takes positive numbers separated by commas, got {text!r}", SourceLoc(option),
-                         f"e.g. {option} 0.75,1,1.25")
+    if not values or not all(math.isfinite(v) for v in values) or not fits(values):
+        raise InputError(f"{option} takes {what}, separated by commas, got {text!r}", SourceLoc(option),
+                         f"e.g. {option} {example}")
     return values
+
+
+def parse_floats(text: str | None, option: str) -> list[float]:
+    """``0.75,1,1.25`` -> [0.75, 1.0, 1.25]: positive numbers ([1.0] when not given)."""
+    if not text:
+        return [1.0]
+    return parse_numbers(text, option, "positive numbers", lambda values: min(values) > 0, "0.75,1,1.25")
 
 
 def parse_weights(text: str | None, option: str) -> list[float] | None:
-    """``1,2.5,0.5`` -> [1.0, 2.5, 0.5]: finite, non-negative, not all zero (None when
-    not given). Whether there is one per class is checked once the dataset is known."""
-    if text is None or text == "":
+    """``1,2.5,0.5`` -> [1.0, 2.5, 0.5]: non-negative, not all zero (None when not
+    given). Whether there is one per class is checked once the dataset is known."""
+    if not text:
         return None
-    try:
-        values = [float(p) for p in text.split(",")]
-    except ValueError:
-        values = []
-    if not values or not all(math.isfinite(v) and v >= 0 for v in values) or not any(values):
-        raise InputError(f"{option} takes one non-negative number per class, separated by commas, got {text!r}",
-                         SourceLoc(option), f"e.g. {option} 1,2.5,0.5")
-    return values
+    return parse_numbers(text, option, "one non-negative number per class",
+                         lambda values: min(values) >= 0 and any(values), "1,2.5,0.5")

@@ -13,6 +13,7 @@ from it therefore replays the remaining epochs exactly as an uninterrupted run w
 """
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -89,6 +90,14 @@ class TrainConfig:
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+
+def takes_keyword(fn, name: str) -> bool:
+    """Whether ``fn`` accepts keyword argument ``name`` (by name, or through ``**kwargs``).
+    Asked of the signature, not by calling and catching TypeError, which would also
+    catch a TypeError raised inside ``fn``."""
+    params = inspect.signature(fn).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD or (p.name == name and p.kind is not p.POSITIONAL_ONLY) for p in params)
 
 
 class Trainer:
@@ -238,12 +247,11 @@ class Trainer:
             raise InputError(f"--class-weights gives {len(cfg.class_weights)} weights but dataset "
                              f"{self.meta['name']} has {classes} classes", SourceLoc("--class-weights"),
                              f"give one weight per class, in order: {', '.join(self.meta['class_names'])}")
-        try:
-            return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight,
-                           class_weights=list(cfg.class_weights))
-        except TypeError as exc:  # a plugin loss without class weights
-            raise InputError(f"loss {cfg.loss!r} does not take class weights ({exc})",
-                             SourceLoc("--class-weights"), "use --loss ce (or a sum with ce)") from None
+        if not takes_keyword(factory, "class_weights"):  # a plugin loss without class weights
+            raise InputError(f"loss {cfg.loss!r} does not take class weights (no class_weights parameter)",
+                             SourceLoc("--class-weights"), "use --loss ce (or a sum with ce)")
+        return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight,
+                       class_weights=list(cfg.class_weights))
 
     def _restore(self, checkpoint: dict) -> None:
         state.load_weights(self.model, checkpoint, self.resume_path)

@@ -261,7 +261,7 @@ def _line_of(text: str, needle: str) -> int:
     ("jpu", "width: -512", "width", "width"),
     ("dense_aspp", "growth: -64", "growth", "growth"),
     ("dense_aspp", "rates: [3, 6, -12]", "rates", "rates"),
-    ("deeplabv3plus_decoder", "low_out: -48", "out", None),  # YAML block: at the calling node, inner line noted
+    ("deeplabv3plus_decoder", "low_out: -48", "param 'low_out'", "low_out"),  # YAML block: by its checks
 ])
 def test_bad_params_are_located(block, fields, match, key):
     inputs = "x" if block in ("aspp", "ppm", "dense_aspp") else "[x, x]"
@@ -279,10 +279,7 @@ outputs: {{out: ctx}}
     error = _error(text, input="64x16x16")
     assert error.loc.line > 0, error.format()
     assert match in error.message, error.format()
-    if key is not None:  # Python macros: the error points at the param's own line
-        assert error.loc.line == _line_of(text, f"{key}:"), error.format()
-    else:
-        assert error.loc.line == 6 and any(note.startswith("inside block") for note in error.notes), error.format()
+    assert error.loc.line == _line_of(text, f"{key}:"), error.format()  # at the param's own line
 
 
 def test_bin_larger_than_feature_map_is_located():

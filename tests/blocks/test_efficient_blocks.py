@@ -278,6 +278,9 @@ def _error(nodes: str, inputs: str = "x: {channels: 8, size: 16}") -> SegkitErro
                                            "them) // ratio 4 leaves no channels for the main branch"),
     ("  blk: {block: enet_bottleneck, kind: upsampling, out: 8}", 5,
      "enet_bottleneck: kind upsampling needs the pool indices of the matching downsampling bottleneck"),
+    ("  d: {block: enet_bottleneck, kind: downsampling, out: 8}\n"
+     "  blk: {block: enet_bottleneck, from: [d, d.indices], kind: upsampling, out: 8,\n         indices: d}", 7,
+     "param 'indices' of block 'enet_bottleneck': the pool indices are given twice"),
     ("  blk: {block: enet_bottleneck, kind: downsampling}", 5,
      "param 'out' of block 'enet_bottleneck': kind downsampling needs it"),
     ("  blk: {block: enet_bottleneck, kind: downsampling,\n         out: 1, ratio: 1}", 6,

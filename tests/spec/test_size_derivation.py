@@ -3,17 +3,27 @@ and the random DAGs of tests/test_random_dags.py), a size is accepted by the der
 rule exactly when the torch-free inference pass accepts it, over the minimum, the
 isolated sizes and three whole periods past them; the rule agrees with the bounded
 scan wherever the scan looked; and specs with a block lacking a symbolic rule fall
-back to the scan and say how far it checked."""
+back to the scan and say how far it checked, as do specs with a block whose rule fails
+(with a warning naming it)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 
 import segkit
+from segkit.cli import main
 from segkit.errors import SegkitError
+from segkit.hookspecs import hookimpl
 from segkit.ops.misc import Identity
+from segkit.plugins import get_plugin_manager
+from segkit.registry import Registry
+from segkit.sizes import SpatialRule
+from segkit.spec import resolve as resolve_module
 
-from tests.spec._util import spec
+from tests.spec._util import line_of, spec
 from tests.spec.exact_sizes import assert_exact
 from tests.spec.size_dags import size_dags
 from tests.test_random_dags import dag_specs
@@ -78,6 +88,61 @@ def test_a_block_without_a_symbolic_rule_falls_back_to_the_bounded_scan(monkeypa
     assert scanned.bound is not None and scanned.bound >= 64
     assert (scanned.minimum, scanned.period, scanned.residues, scanned.also) == (2, 2, (0,), (1,))
     assert report.describe_sizes() == f"H, W a multiple of 2, >= 2 (also 1) (checked up to {scanned.bound} only)"
+
+
+class TruthTested(Identity):
+    """A plugin block whose size rule asks a SizeSet for its truth value."""
+
+    name = "truth_tested"
+
+    def spatial_rule(self, p, x):
+        if x[0] >= 2:
+            return SpatialRule({"out": x})
+        return SpatialRule({"out": x}, False)
+
+
+class Area(Identity):
+    """A plugin block whose size rule multiplies two symbolic sizes."""
+
+    name = "area"
+
+    def spatial_rule(self, p, x):
+        return SpatialRule({"out": x}, x[0] * x[1] >= 4)
+
+
+def registry_with(block):
+    plugins = get_plugin_manager(load_entry_points=False)
+    plugins.manager.register(SimpleNamespace(segkit_register_blocks=hookimpl(lambda register: register(block))),
+                             name="test-plugin")
+    plugins.dists["test-plugin"] = "segkit-test"
+    return Registry.from_plugins(plugins)
+
+
+@pytest.mark.parametrize("block", [TruthTested, Area])
+def test_a_failing_size_rule_falls_back_to_the_scan_with_a_warning(block, monkeypatch, tmp_path):
+    """A plugin's broken spatial_rule is no internal error: the sizes are scanned (and
+    say so) and a warning at the node names the node, the block and the error."""
+    text = spec(f"""
+        a: {{block: conv, out: 4, stride: 2}}
+        b: {{block: {block.name}}}
+    """, outputs="{out: b}")
+    registry = registry_with(block)
+    report = segkit.check(text, registry=registry)
+    rule = report.accepted_sizes[0]
+    assert rule.bound is not None
+    assert report.describe_sizes() == f"H, W >= 1 (checked up to {rule.bound} only)"
+    (warning,) = report.warnings
+    assert f"block {block.name!r} (tests.spec.test_size_derivation) failed at node 'b': TypeError" \
+        in warning.message
+    assert warning.loc.line == line_of(text, block.name)
+
+    monkeypatch.setattr(resolve_module, "default_registry", lambda: registry)
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: the size rule (spatial_rule) of block" in result.stderr
+    assert f"(checked up to {rule.bound} only)" in result.stdout
 
 
 @pytest.mark.parametrize("scale, expected", [(0.5, "H, W >= 2"), (1.5, "H, W >= 1"), (0.1, "H, W >= 10")])

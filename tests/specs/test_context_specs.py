@@ -18,7 +18,6 @@ import torch
 import yaml
 
 import segkit
-from segkit.errors import SegkitError
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ENCODING_PRODUCTS_512 = 2 * 64 * 64 * 32 * 512

@@ -1,12 +1,19 @@
-"""`segkit train` options: --optimizer sgd, --eval-every, --class-weights, and the
-TensorBoard log written by the real SummaryWriter."""
+"""`segkit train` options: --optimizer sgd, --eval-every, --class-weights (also with a
+plugin's loss), and the TensorBoard log written by the real SummaryWriter."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 import torch
 from click.testing import CliRunner
 
+import segkit.registry
 from segkit.cli import main
+from segkit.errors import InputError
+from segkit.hookspecs import hookimpl
+from segkit.plugins import get_plugin_manager
+from segkit.registry import Registry
 from segkit.data.synthetic import SyntheticShapes
 from segkit.train import state
 from segkit.train.logs import read_metrics
@@ -73,6 +80,38 @@ def test_class_weights_need_a_cross_entropy_term(tmp_path):
     result = train("--epochs", "1", "--loss", "dice", "--class-weights", "1,1,1,1,1", "--out", tmp_path)
     assert result.exit_code == 2, result.output
     assert "--class-weights: error: class weights apply to the cross-entropy term" in result.output
+
+
+def trainer_with_loss(monkeypatch, tmp_path, factory) -> Trainer:
+    """A Trainer whose --loss custom is ``factory`` (a plugin's loss), with 2 class weights."""
+    plugins = get_plugin_manager(load_entry_points=False)
+    hooks = SimpleNamespace(segkit_register_losses=hookimpl(lambda register: register(factory, name="custom")))
+    plugins.manager.register(hooks, name="test-losses")
+    plugins.dists["test-losses"] = "segkit-test"
+    registry = Registry.from_plugins(plugins)
+    monkeypatch.setattr(segkit.registry, "default_registry", lambda: registry)
+    trainer = Trainer(TrainConfig(TINY_SPEC, loss="custom", class_weights=[1.0, 2.0], device="cpu",
+                                  out=str(tmp_path)))
+    trainer.meta = {"name": "two", "num_classes": 2, "class_names": ["a", "b"], "ignore_index": 255}
+    return trainer
+
+
+def test_a_plugin_loss_without_class_weights_is_a_user_error(monkeypatch, tmp_path):
+    def plain(ignore_index, aux_weight):
+        return torch.nn.CrossEntropyLoss(ignore_index=ignore_index)
+
+    with pytest.raises(InputError, match="loss 'custom' does not take class weights"):
+        trainer_with_loss(monkeypatch, tmp_path, plain)._loss()
+
+
+def test_a_type_error_inside_a_loss_factory_is_not_blamed_on_class_weights(monkeypatch, tmp_path):
+    def broken(ignore_index, aux_weight, class_weights):
+        return torch.tensor(class_weights) + "a bug"
+
+    with pytest.raises(TypeError, match="unsupported operand"):
+        trainer_with_loss(monkeypatch, tmp_path, broken)._loss()
+    weighted = trainer_with_loss(monkeypatch, tmp_path, lambda **options: options)._loss()
+    assert weighted["class_weights"] == [1.0, 2.0]
 
 
 def test_tensorboard_events_hold_the_epoch_metrics(trained):

@@ -11,7 +11,7 @@ import segkit
 from segkit.errors import InputError
 from segkit.train import state
 from segkit.train.logs import read_metrics
-from segkit.train.options import parse_data, parse_floats, parse_hw
+from segkit.train.options import parse_data, parse_floats, parse_hw, parse_weights
 from segkit.train.schedule import PolyLR
 from tests.train.conftest import TINY_SPEC
 
@@ -58,6 +58,26 @@ def test_option_parsing():
             parse_hw(bad, "--crop")
     with pytest.raises(InputError):
         parse_floats("1,-1", "--scales")
+
+
+@pytest.mark.parametrize("text", ["1,,2", "1,2,", ",1", " ", "1,x", "1,nan", "1,inf"])
+def test_number_lists_reject_empty_parts_and_non_numbers_alike(text):
+    """--scales and --class-weights share one parser: an empty part is an error, never
+    dropped (``1,,2`` would otherwise shift every later class weight by one)."""
+    for parse, option in ((parse_floats, "--scales"), (parse_weights, "--class-weights")):
+        with pytest.raises(InputError, match=f"{option} takes .*, separated by commas, got {text!r}"):
+            parse(text, option)
+
+
+def test_number_lists():
+    assert parse_floats(None, "--scales") == [1.0] and parse_weights(None, "--class-weights") is None
+    assert parse_floats(" 0.5, 1 ", "--scales") == [0.5, 1.0]
+    assert parse_weights("0,2.5,1", "--class-weights") == [0.0, 2.5, 1.0]
+    for bad in ("0,0", "-1,2"):
+        with pytest.raises(InputError, match="one non-negative number per class"):
+            parse_weights(bad, "--class-weights")
+    with pytest.raises(InputError, match="positive numbers"):
+        parse_floats("0,1", "--scales")
 
 
 def test_fingerprint_follows_structure_and_params():

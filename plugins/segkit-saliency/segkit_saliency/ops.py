@@ -31,13 +31,7 @@ from pydantic import Field
 from segkit.block import Block, Macro, Params, mismatch
 from segkit.ops.params import PosInt
 from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, equal, every
-
-
-def same_sizes(block, p, x, y) -> SpatialRule:
-    """``spatial_rule`` of a two-input block whose inputs need equal sizes and whose output
-    has them (so ``segkit check`` derives the sizes a spec using it accepts)."""
-    return SpatialRule({"out": x}, every(equal(a, b) for a, b in zip(x, y)))
+from segkit.sizes import equal_sizes
 
 
 class ReparameterizeParams(Params):
@@ -52,7 +46,7 @@ class Reparameterize(Block):
     name = "reparameterize"
     Params = ReparameterizeParams
     arity = (2, 2)
-    spatial_rule = same_sizes
+    spatial_rule = equal_sizes
 
     def infer(self, p, mu: Shape, logvar: Shape) -> Inference:
         if mu != logvar:
@@ -70,7 +64,7 @@ class TrainSwitch(Block):
 
     name = "train_switch"
     arity = (2, 2)
-    spatial_rule = same_sizes
+    spatial_rule = equal_sizes
 
     def infer(self, p, train: Shape, test: Shape) -> Inference:
         if train != test:

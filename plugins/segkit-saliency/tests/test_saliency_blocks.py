@@ -13,7 +13,7 @@ from segkit.compile import compile_graph
 from segkit.errors import SegkitError
 from segkit.shapes import Shape
 from segkit.testing import block_test, check_block, shapes
-from segkit_saliency.ops import GaussianEncoder, Reparameterize, TrainSwitch
+from segkit_saliency.ops import Reparameterize, TrainSwitch
 
 test_reparameterize_matches_torch = block_test(
     Reparameterize, inputs=shapes(min_rank=0, max_rank=3, max_size=6).map(lambda s: [s, s]), max_examples=10)
