@@ -3,7 +3,7 @@
     python benchmarks/check_vs_meta.py [SPEC ...] [--input 3x512x512] [--repeats 20]
 
 Both sides start from the same resolved graph and produce every node's output shape:
-- static: segkit's torch-free inference pass over the graph (``segkit.infer.infer``);
+- static: segkit's torch-free inference pass over the graph (``segkit.analysis.infer.infer``);
 - meta:   instantiating every node's torch module on the meta device and running the
           compiled forward on a meta tensor (what you would do to get shapes from torch).
 It also reports the whole ``segkit check`` (load + resolve + infer) for scale.
@@ -16,13 +16,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import torch  # noqa: E402
 from timing import median_time  # noqa: E402
 
-import torch  # noqa: E402
-
 import segkit  # noqa: E402
-from segkit.compile import compile_graph  # noqa: E402
-from segkit.infer import infer  # noqa: E402
+from segkit.analysis.infer import infer  # noqa: E402
+from segkit.compiler.codegen import compile_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 20.0

@@ -1,12 +1,48 @@
-"""The Python API behind ``segkit.check`` and ``segkit.build``."""
+"""The Python API: what ``import segkit`` offers (``check``, ``resolve``, ``build``,
+``build_for_inference``, ``load_spec``, ``load_weights``) and the one place that supplies
+the default registry, the installed plugins' (every stage below takes a registry
+argument instead).
+
+Torch is imported only inside the functions that build modules or load weights, so that
+``segkit check`` stays torch-free.
+"""
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from segkit.analysis.accepted import accepted_sizes
+from segkit.analysis.report import Report, make_report
+from segkit.analysis.size_rule import describe
+from segkit.compiler.codegen import compile_graph
+from segkit.core.graph import Graph
+from segkit.core.shape import Shape
 from segkit.errors import InputError, SegkitError, ShapeError, SourceLoc
-from segkit.ir import Graph
-from segkit.report import Report, make_report
-from segkit.shapes import Shape
-from segkit.spec.resolve import Resolver
-from segkit.spec.schema import Spec, load_spec
+from segkit.lang import schema
+from segkit.lang.resolver import Resolver
+from segkit.lang.schema import Spec
+from segkit.plugins.manager import get_plugin_manager
+from segkit.plugins.registry import Registry
+from segkit.weights import loading
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry of this process's installed plugins, built on first use; what every
+    API function uses when given no ``registry``."""
+    return fresh_registry()
+
+
+def fresh_registry(load_entry_points: bool = True) -> Registry:
+    """A new registry from a new plugin manager: the built-ins, plus the installed
+    plugins (``SEGKIT_PLUGINS`` allow-lists them) unless ``load_entry_points`` is False."""
+    return Registry.from_plugins(get_plugin_manager(load_entry_points))
+
+
+def load_spec(spec, registry: Registry | None = None) -> Spec:
+    """Load ``spec`` (a path, YAML text, or a registered spec name), merging ``extends``."""
+    return schema.load_spec(spec, registry or default_registry())
 
 
 def parse_inputs(spec: Spec, input) -> dict[str, Shape]:
@@ -30,9 +66,10 @@ def parse_inputs(spec: Spec, input) -> dict[str, Shape]:
     return shapes
 
 
-def resolve(spec, input=None, registry=None, *, train_heads: bool = True, **params) -> Graph:
+def resolve(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True, **params) -> Graph:
     """Load and resolve ``spec`` (path, YAML text, registered name or Spec) into an
     inferred graph; ``train_heads=False`` drops training-only outputs (aux heads)."""
+    registry = registry or default_registry()
     spec = load_spec(spec, registry)
     shapes = parse_inputs(spec, input)
     try:
@@ -45,17 +82,14 @@ def resolve(spec, input=None, registry=None, *, train_heads: bool = True, **para
         raise
 
 
-def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry) -> str | None:
+def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry: Registry) -> str | None:
     """When ``shapes`` fail but the spec's example size works: which sizes it accepts,
     and the nearest accepted input to try."""
-    from segkit.sizes import accepted_sizes, describe
-
     try:
         graph = Resolver(registry).resolve(spec, params, {}, SourceLoc("--set"))
     except SegkitError:
         return None
-    reference = {name: m["shapes"]["out"] for name, m in graph.input_meta.items()}
-    rules = accepted_sizes(graph, reference)
+    rules = accepted_sizes(graph, graph.input_shapes)
     first = next(iter(shapes.values()))
     if any(rule.minimum is None for rule in rules) or len(rules) != first.rank:
         return None
@@ -66,19 +100,56 @@ def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry) -> s
     return f"this spec accepts {describe(rules)}; try --input {suggestion}"
 
 
-def check(spec, input=None, registry=None, *, train_heads: bool = True, **params) -> Report:
+def check(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True, **params) -> Report:
     """Validate ``spec`` and infer every node, without torch; returns the per-node Report
     (shapes, stride, receptive field, params, MACs, accepted input sizes)."""
     graph = resolve(spec, input, registry, train_heads=train_heads, **params)
-    return make_report(graph, {name: m["shapes"]["out"] for name, m in graph.input_meta.items()})
+    return make_report(graph, graph.input_shapes)
 
 
-def build(spec, input=None, registry=None, *, train_heads: bool = True, **params):
+def build(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True, **params):
     """Compile ``spec`` into a ``torch.fx.GraphModule`` (a ``torch.nn.Module``).
 
     Training-only outputs (``train: true``) are returned in training mode only; with
     ``train_heads=False`` they, and the nodes only they use, are not built at all.
     """
-    from segkit.compile import compile_graph
-
     return compile_graph(resolve(spec, input, registry, train_heads=train_heads, **params))
+
+
+def load_weights(model, source, format="segkit", strict: bool = True, *, ignore=(),
+                 registry: Registry | None = None, source_name: str | None = None) -> loading.LoadReport:
+    """Load ``source`` (a file, a state dict, or a module) into ``model`` through the
+    weight ``format``; see :func:`segkit.weights.loading.load_weights`."""
+    return loading.load_weights(model, source, format, strict, ignore=ignore, registry=registry or default_registry(),
+                                source_name=source_name)
+
+
+@dataclass
+class InferenceModel:
+    """What :func:`build_for_inference` gives: the module (eval mode), the report of the
+    inference graph it was built from, and what loading the weights did (None without)."""
+
+    model: Any
+    report: Report
+    loaded: loading.LoadReport | None
+
+
+def build_for_inference(spec, input=None, registry: Registry | None = None, *, weights=None,
+                        weights_format="segkit", source_name: str | None = None, **params) -> InferenceModel:
+    """Build ``spec`` for inference, without its training-only outputs and the nodes only
+    they use, and load ``weights`` into it (a file, a state dict or a checkpoint, in
+    ``weights_format``). Weights saved with the training-only heads load: exactly the
+    keys of the left-out nodes are skipped, and every other key must fit. The one path
+    by which ``segkit build --inference``, ``export``, ``eval`` and ``predict`` get a
+    model with weights."""
+    registry = registry or default_registry()
+    spec = load_spec(spec, registry)
+    report = check(spec, input, registry, train_heads=False, **params)
+    model = compile_graph(report.graph)
+    loaded = None
+    if weights is not None:
+        full = resolve(spec, input, registry, **params)
+        left_out = [f"{node}.*" for node in full.nodes if node not in report.graph.nodes]
+        loaded = load_weights(model, weights, weights_format, ignore=left_out, registry=registry,
+                              source_name=source_name)
+    return InferenceModel(model.eval(), report, loaded)

@@ -18,12 +18,29 @@ import functools
 from typing import Any
 
 import torch
+import torch._dynamo
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic_core import PydanticUndefined
 from torch.utils.flop_counter import FlopCounterMode
 
-from segkit.block import Block
+from segkit.core.block import Block, Ref
+from segkit.core.shape import Inference, Shape
 from segkit.errors import SegkitError
-from segkit.shapes import Inference, Shape
+from segkit.plugins.manager import get_plugin_manager
+from segkit.plugins.registry import Registry
+
+
+def make_registry(*plugins, entry_points: bool = False, dist: str = "segkit-test") -> Registry:
+    """A fresh registry, as tests should build one: segkit's built-in plugins, the
+    installed ones too with ``entry_points``, and each of ``plugins`` (a hookimpl module
+    or object, or a ``(name, plugin)`` pair) registered as distribution ``dist``."""
+    manager = get_plugin_manager(load_entry_points=entry_points)
+    for plugin in plugins:
+        name, obj = plugin if isinstance(plugin, tuple) else (getattr(plugin, "__name__", None) or repr(plugin), plugin)
+        manager.manager.register(obj, name=name)
+        manager.dists[name] = dist
+    return Registry.from_plugins(manager)
 
 
 def as_params(block: Block, params: Any):
@@ -118,8 +135,6 @@ def graph_breaks(fn, *inputs: torch.Tensor) -> list[str]:
     ``fullgraph=True`` and run, since some (a ``print`` in forward) only show there. The
     backend is ``aot_eager``: dynamo's capture and AOT autograd's tracing, without
     inductor's slow code generation. Errors other than graph breaks propagate."""
-    import torch._dynamo
-
     torch._dynamo.reset()
     explanation = torch._dynamo.explain(fn)(*inputs)
     breaks = [_reason(reason.reason) for reason in explanation.break_reasons]
@@ -198,8 +213,6 @@ def strategy_for(annotation, metadata=()) -> st.SearchStrategy | None:
     import types
     import typing
 
-    from segkit.block import Ref
-
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         if any(isinstance(a, Ref) for a in args[1:]):
@@ -230,8 +243,6 @@ def strategy_for(annotation, metadata=()) -> st.SearchStrategy | None:
 def params_strategy(block: Block | type[Block]) -> st.SearchStrategy[dict]:
     """Dicts of params for ``block``: each field drawn from its type (or left at its
     default, sometimes), required fields always drawn."""
-    from pydantic_core import PydanticUndefined
-
     block = block() if isinstance(block, type) else block
     fields = {}
     for name, info in block.Params.model_fields.items():
@@ -256,8 +267,6 @@ def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | Non
     shapes, parameter count and MACs. Then the first drawn case PyTorch accepted goes
     through ``check_compiles`` (once: compiling takes seconds).
     """
-    from hypothesis import given, settings
-
     block = block() if isinstance(block, type) else block
     params = params if params is not None else params_strategy(block)
     if inputs is None:

@@ -5,10 +5,9 @@ import sys
 import pytest
 
 import segkit
+from segkit.analysis.report import Report
 from segkit.errors import InputError, RegistryError, SegkitError
-from segkit.report import Report
-
-from tests.spec._util import EXAMPLE_NAMES, EXAMPLES, REPO, spec
+from tests.lang._util import EXAMPLE_NAMES, EXAMPLES, REPO, spec
 
 SMALL = spec("""
 a: {block: conv, out: 8, stride: 2}

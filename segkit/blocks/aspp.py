@@ -29,9 +29,9 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from segkit.block import Macro, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, Params
 from segkit.ops.params import PosInt
+from segkit.plugins.hookspecs import hookimpl
 
 REFERENCE_STRIDE = {"v3": 16, "v2": 8}
 """The output stride the papers give the rates at."""

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import math
 
-from segkit.block import Block, Params, expect
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, Params, expect
+from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.size_algebra import SpatialRule
 from segkit.ops.conv import check_rank
 from segkit.ops.params import PosInt
-from segkit.shapes import Geometry, Inference, Shape
-from segkit.sizes import SpatialRule
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 class ContextEncodingParams(Params):

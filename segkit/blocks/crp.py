@@ -15,9 +15,9 @@ from typing import Literal
 
 from pydantic import ValidationInfo, field_validator
 
-from segkit.block import Macro, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, Params
 from segkit.ops.params import PosInt
+from segkit.plugins.hookspecs import hookimpl
 
 
 class CRPParams(Params):

@@ -23,9 +23,9 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
-from segkit.block import Macro, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, Params
 from segkit.ops.params import PosInt
+from segkit.plugins.hookspecs import hookimpl
 
 
 class DenseBlockParams(Params):

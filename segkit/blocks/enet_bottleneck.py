@@ -37,11 +37,11 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from segkit.block import Macro, ParamError, Params, Ref
+from segkit.core.block import Macro, ParamError, Params, Ref
+from segkit.core.shape import Shape
 from segkit.errors import SpecSchemaError
-from segkit.hookspecs import hookimpl
 from segkit.ops.params import PosInt
-from segkit.shapes import Shape
+from segkit.plugins.hookspecs import hookimpl
 
 
 class ENetBottleneckParams(Params):

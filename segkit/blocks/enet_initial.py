@@ -17,11 +17,11 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
-from segkit.block import Macro, ParamError, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, ParamError, Params
+from segkit.core.shape import Shape
 from segkit.ops.activation import Kind
 from segkit.ops.params import PosInt
-from segkit.shapes import Shape
+from segkit.plugins.hookspecs import hookimpl
 
 
 class ENetInitialParams(Params):

@@ -23,10 +23,10 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, field_validator
 
-from segkit.block import Macro, ParamError, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, ParamError, Params
+from segkit.core.shape import Shape
 from segkit.ops.params import PosInt
-from segkit.shapes import Shape
+from segkit.plugins.hookspecs import hookimpl
 
 
 class ESPParams(Params):

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from segkit.block import Block, NodeRef, Params, expect, per_dim
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, NodeRef, Params, expect, per_dim
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import SpatialRule, every
 from segkit.ops.conv import ConvTranspose, ConvTransposeParams, check_rank, positive, transposed_sizes
 from segkit.ops.params import NonNegSizes, PosInt, Sizes
-from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, every
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 class BilinearDeconvParams(Params):

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from segkit.block import Macro, ParamError, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, ParamError, Params
+from segkit.core.shape import Shape
 from segkit.ops.params import NonNegInt, PosInt
-from segkit.shapes import Shape
+from segkit.plugins.hookspecs import hookimpl
 
 
 class MRFParams(Params):

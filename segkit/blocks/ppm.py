@@ -25,13 +25,16 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from segkit.block import Block, Macro, ParamError, Params, per_dim
+from segkit.core.block import Block, Macro, ParamError, Params, per_dim
+from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.size_algebra import SpatialRule, every
 from segkit.errors import ShapeError
-from segkit.hookspecs import hookimpl
 from segkit.ops.conv import check_rank
 from segkit.ops.params import PosInt, Sizes
-from segkit.shapes import Geometry, Inference, Shape
-from segkit.sizes import SpatialRule, every
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 class PPMPoolParams(Params):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from segkit.block import Macro, ParamError, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, ParamError, Params
+from segkit.core.shape import Shape
 from segkit.ops.params import PosInt
-from segkit.shapes import Shape
+from segkit.plugins.hookspecs import hookimpl
 
 
 class SEParams(Params):

@@ -11,9 +11,9 @@ follows the dilation). A Python macro because the number of conv + act pairs var
 """
 from __future__ import annotations
 
-from segkit.block import Macro, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Macro, Params
 from segkit.ops.params import PosInt
+from segkit.plugins.hookspecs import hookimpl
 
 
 class VGGStageParams(Params):

@@ -21,6 +21,9 @@ from torch.utils.data import Dataset
 
 from segkit.errors import InputError, SourceLoc
 
+# Pillow is imported inside functions: optional for what most callers do.
+
+
 IGNORE_INDEX = 255
 
 

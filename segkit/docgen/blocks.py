@@ -1,7 +1,7 @@
 """The block reference: one page per documented distribution, one section per block.
 
 Each section is what ``segkit blocks NAME`` prints (the params table of
-:func:`segkit.tables.block_fields`, the block's docstring or YAML description with its
+:func:`segkit.views.tables.block_fields`, the block's docstring or YAML description with its
 citation) plus the block's kind, inputs, outputs and where it is defined.
 """
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from segkit.block import Block, Macro
+from segkit.core.block import Block, Macro
 from segkit.docgen.markdown import code, prose, shown_path, table
-from segkit.registry import CompositeBlock, Registry
-from segkit.tables import block_fields
+from segkit.plugins.registry import CompositeBlock, Registry
+from segkit.views.tables import block_fields
 
 
 def page_path(dist: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import segkit
+from segkit import api
+from segkit.analysis.report import Report
 from segkit.docgen import refdata
 from segkit.errors import InputError, SegkitError
-from segkit.registry import Registry
-from segkit.report import Report
+from segkit.plugins.registry import Registry
 
 
 @dataclass
@@ -114,7 +114,7 @@ def build(root: Path, registry: Registry) -> Catalog:
         if entry.plugin in absent:
             continue
         path = registry.spec_path(name)
-        report = segkit.check(name, None, registry)
+        report = api.check(name, None, registry)
         rows = [_measure(name, row, registry, locs, ("specs", name, "rows", i), report)
                 for i, row in enumerate(entry.rows)]
         specs.append(SpecDoc(name, shipped[name], path, entry, report, rows))
@@ -128,7 +128,7 @@ def _measure(name: str, row: refdata.Row, registry: Registry, locs, where: tuple
     report = default
     if row.sets or row.input is not None or row.inference:
         try:
-            report = segkit.check(name, row.input, registry, train_heads=not row.inference, **row.sets)
+            report = api.check(name, row.input, registry, train_heads=not row.inference, **row.sets)
         except SegkitError as exc:
             exc.notes.append(f"while measuring {locs.at(where)} (spec {name!r}, {refdata.describe(row)})")
             raise

@@ -10,10 +10,10 @@ from segkit.docgen.architectures import PAGE as TABLE_PAGE
 from segkit.docgen.architectures import gallery_page, rows_table
 from segkit.docgen.catalog import SpecDoc, describe_inputs
 from segkit.docgen.markdown import code, link, prose, shown_path, table
-from segkit.graph_export import to_dot
-from segkit.spec.comments import param_docs
-from segkit.spec.schema import load_spec
-from segkit.tables import ALIGN, COLUMNS, outputs_text, row_cells, total_cells
+from segkit.lang.comments import param_docs
+from segkit.lang.schema import load_spec
+from segkit.views.graph_drawing import to_dot
+from segkit.views.tables import ALIGN, COLUMNS, outputs_text, row_cells, total_cells
 
 
 def picture_path(name: str) -> str:

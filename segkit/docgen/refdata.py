@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from segkit.errors import InputError, SourceLoc
-from segkit.spec.loader import LocMap, load_yaml_file
+from segkit.lang.loader import LocMap, load_yaml_file
 
 DATA_FILE = Path("docs") / "architectures.yaml"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from segkit.docgen import architectures, blocks, catalog, cli_ref, gallery
 from segkit.errors import InputError, SourceLoc
-from segkit.registry import Registry
+from segkit.plugins.registry import Registry
 
 DOCS = "docs"
 GENERATED_DIRS = ("docs/gallery", "docs/blocks")

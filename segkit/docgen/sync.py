@@ -15,7 +15,7 @@ from pathlib import Path
 
 from segkit.docgen.site import GENERATED_DIRS, Site
 from segkit.errors import SourceLoc
-from segkit.graph_export import run_dot
+from segkit.views.graph_drawing import run_dot
 
 COMMAND = "segkit docs"
 

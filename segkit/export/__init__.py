@@ -11,8 +11,20 @@ called.
 """
 from __future__ import annotations
 
-from segkit.export.lint import (DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, ExportIssue, ExportLintError,
-                                check_export, lint_export, suggest_input)
+from segkit.export.lint import (
+    DEFAULT_OPSET,
+    FORMATS,
+    MAX_OPSET,
+    MIN_OPSET,
+    ExportIssue,
+    ExportLintError,
+    check_export,
+    lint_export,
+    suggest_input,
+)
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 __all__ = ["DEFAULT_OPSET", "FORMATS", "MAX_OPSET", "MIN_OPSET", "ExportIssue", "ExportLintError", "check_export",
            "count_bn", "export_model", "fold_bn", "lint_export", "suggest_input"]
@@ -20,15 +32,15 @@ __all__ = ["DEFAULT_OPSET", "FORMATS", "MAX_OPSET", "MIN_OPSET", "ExportIssue", 
 
 def fold_bn(model, inplace: bool = False):
     """``model`` with eval-mode BatchNorms folded into the convolutions before them
-    (see :mod:`segkit.export.fold`)."""
-    from segkit.export.fold import fold_bn as fold
+    (see :mod:`segkit.compiler.fold_bn`)."""
+    from segkit.compiler.fold_bn import fold_bn as fold
 
     return fold(model, inplace)
 
 
 def count_bn(model) -> int:
     """Number of BatchNorm modules in ``model``."""
-    from segkit.export.fold import count_bn as count
+    from segkit.compiler.fold_bn import count_bn as count
 
     return count(model)
 

@@ -25,9 +25,12 @@ from pathlib import Path
 
 import torch
 
+from segkit.compiler.outputs import flatten_outputs
 from segkit.errors import InputError, SegkitError, SourceLoc
 from segkit.export import ties
 from segkit.export.lint import DEFAULT_OPSET, FORMATS
+
+# onnxruntime is imported inside functions: optional for what most callers do.
 
 TOLERANCE = 1e-4
 
@@ -62,14 +65,6 @@ def output_names(model, example: tuple) -> list[str]:
     return list(out) if isinstance(out, dict) else ["out"]
 
 
-def flatten(out) -> list[torch.Tensor]:
-    if isinstance(out, dict):
-        return list(out.values())
-    if isinstance(out, (tuple, list)):
-        return list(out)
-    return [out]
-
-
 def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, opset: int = DEFAULT_OPSET,
                  check_batch: int | None = None, tolerance: float | None = TOLERANCE) -> ExportResult:
     """Export ``model`` (called with the tensors of ``example`` as positional inputs, in
@@ -92,7 +87,7 @@ def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, ops
         batch = args[0].shape[0] if fmt == "exported-program" else (check_batch or args[0].shape[0])
         probe = tuple(torch.randn((batch, *a.shape[1:]), generator=generator, dtype=a.dtype) for a in args)
         with torch.inference_mode():
-            expected = flatten(model(*probe))
+            expected = flatten_outputs(model(*probe))
         got = runner(probe)
         if len(got) != len(expected) or any(tuple(g.shape) != tuple(e.shape) for g, e in zip(got, expected)):
             raise ExportCheckError(f"the {fmt} file gives outputs of shapes {[tuple(g.shape) for g in got]}, "
@@ -167,7 +162,7 @@ def _write_torchscript(model, example, names, tmp, opset):
 
     def run(probe):
         with torch.inference_mode():
-            return flatten(loaded(*probe))
+            return flatten_outputs(loaded(*probe))
 
     return run, "torch.jit.load"
 
@@ -179,7 +174,7 @@ def _write_exported_program(model, example, names, tmp, opset):
 
     def run(probe):
         with torch.inference_mode():
-            return flatten(loaded(*probe))
+            return flatten_outputs(loaded(*probe))
 
     return run, "torch.export.load"
 

@@ -27,8 +27,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from segkit.analysis.infer import infer
+from segkit.core.graph import Graph, Node
 from segkit.errors import SegkitError, SourceLoc
-from segkit.ir import Graph, Node
 
 FORMATS = ("onnx", "torchscript", "exported-program")
 DEFAULT_OPSET = 17
@@ -90,7 +91,7 @@ def lint_export(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET) -> 
     issues: list[ExportIssue] = []
     unchecked: set[str] = set()
     for node in graph.nodes.values():
-        shapes = [_shape(graph, v) for v in node.inputs]
+        shapes = [graph.shape(v) for v in node.inputs]
         found: list[tuple[str, str, str | None, str]] = []
         if hasattr(node.block, "onnx_export_issues"):
             found += [("error", msg, None, "plugin") for msg in node.block.onnx_export_issues(node.params, *shapes,
@@ -179,12 +180,6 @@ def _builtin(node: Node) -> bool:
     return type(node.block).__module__.split(".")[0] == "segkit"
 
 
-def _shape(graph: Graph, value):
-    node = graph.nodes.get(value.node)
-    meta = node.meta if node is not None else graph.input_meta[value.node]
-    return meta["shapes"][value.output]
-
-
 def _adaptive_errors(graph: Graph, fmt: str, opset: int) -> list[ExportIssue]:
     return [i for i in lint_export(graph, fmt, opset) if i.severity == "error" and i.kind == "adaptive_pool"]
 
@@ -194,9 +189,7 @@ def suggest_input(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET, t
     output strides of the offending nodes) where no adaptive pooling fails, as
     "try --input CxHxW"; None if none is found in a few verified tries. The graph is
     left inferred at its current input sizes."""
-    from segkit.infer import infer
-
-    reference = {name: m["shapes"]["out"] for name, m in graph.input_meta.items()}
+    reference = graph.input_shapes
     if not reference:
         return None
     first = next(iter(reference.values()))
@@ -211,7 +204,7 @@ def suggest_input(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET, t
             if jump is None:
                 return None
             step = math.lcm(step, jump)
-            size = _shape(graph, node.inputs[0]).spatial[d]
+            size = graph.shape(node.inputs[0]).spatial[d]
             bins = node.meta["shapes"]["out"].spatial[d]
             needs.append((jump, size, bins))
         horizon = math.lcm(*(b for _, _, b in needs)) if needs else 1
@@ -242,9 +235,7 @@ def suggest_input(graph: Graph, fmt: str = "onnx", opset: int = DEFAULT_OPSET, t
 
 
 def _jump(graph: Graph, value, dim: int) -> int | None:
-    node = graph.nodes.get(value.node)
-    meta = node.meta if node is not None else graph.input_meta[value.node]
-    grid = meta.get("grids", {}).get(value.output)
+    grid = graph.meta(value).get("grids", {}).get(value.output)
     if grid is None or dim >= len(grid.jump):
         return None
     jump = Fraction(grid.jump[dim])

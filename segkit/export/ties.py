@@ -30,6 +30,12 @@ from dataclasses import dataclass
 import torch
 import torch.fx
 
+from segkit.compiler.outputs import flatten_outputs
+from segkit.ops import functional
+
+# onnx and onnxruntime are imported inside functions: optional for what most callers do.
+
+
 
 @dataclass
 class Conditioned:
@@ -43,8 +49,6 @@ class Conditioned:
 def unpool_calls(model) -> int:
     """Number of max-unpooling calls in ``model``'s generated forward (0 if it is not a
     torch.fx GraphModule)."""
-    from segkit.ops import functional
-
     graph = getattr(model, "graph", None)
     if not isinstance(graph, torch.fx.Graph):
         return 0
@@ -81,8 +85,6 @@ class _FollowIndices(torch.fx.Interpreter):
         self.problem = ""
 
     def call_function(self, target, args, kwargs):
-        from segkit.ops import functional
-
         if target is not functional.unpool:
             return super().call_function(target, args, kwargs)
         x, own, source = args
@@ -119,8 +121,6 @@ def follow_file_choices(model, probe: tuple, indices: list[torch.Tensor], tolera
     """PyTorch's outputs on ``probe`` with every unpool using the file's ``indices``; a
     string saying why not when the choices are not ties within ``tolerance`` or do not
     map one to one onto the unpool calls."""
-    from segkit.export.exporters import flatten
-
     if len(indices) != unpool_calls(model):
         return f"the file has {len(indices)} scatters for {unpool_calls(model)} max-unpoolings"
     runner = _FollowIndices(model, indices, tolerance)
@@ -129,4 +129,4 @@ def follow_file_choices(model, probe: tuple, indices: list[torch.Tensor], tolera
             out = runner.run(*probe)
     except _Mismatch:
         return runner.problem
-    return Conditioned(flatten(out), runner.flips)
+    return Conditioned(flatten_outputs(out), runner.flips)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from segkit.block import Block, Params, expect
-from segkit.hookspecs import hookimpl
-from segkit.shapes import Inference, Shape
-from segkit.sizes import keeps_size
+from segkit.core.block import Block, Params, expect
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import keeps_size
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 Kind = Literal["relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "silu", "tanh", "sigmoid", "hardswish",
                "hardsigmoid"]

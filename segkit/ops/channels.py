@@ -9,11 +9,14 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
-from segkit.block import Block, NodeRef, Params, expect, per_dim
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, NodeRef, Params, expect, per_dim
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import SpatialRule, every, keeps_size
 from segkit.ops.params import NonNegInt, PosInt, Sizes
-from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, every, keeps_size
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 class SplitParams(Params):

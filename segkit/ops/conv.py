@@ -6,11 +6,14 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from segkit.block import Block, Params, expect, per_dim
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, Params, expect, per_dim
+from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.size_algebra import SpatialRule, every
 from segkit.ops.params import Eps, NonNegSizes, Padding, PosInt, Sizes
-from segkit.shapes import Geometry, Inference, Shape
-from segkit.sizes import SpatialRule, every
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 def conv_out(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:

@@ -22,7 +22,7 @@ def add(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
 
 
 def add_into(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
-    """``add`` that writes the sum into ``x``: the compiler's in-place pass (segkit/inplace.py)
+    """``add`` that writes the sum into ``x``: the compiler's in-place pass (segkit/compiler/inplace.py)
     uses it where nothing else reads ``x``. Where ``x``'s dtype cannot hold the sum (a
     float16 ``x`` plus a float32 other under autocast), it adds out of place, as ``add``."""
     for y in others:

@@ -5,10 +5,13 @@ times a feature map, Hu et al., "Squeeze-and-Excitation", CVPR 2018). Stateless:
 compiled graph calls ``segkit.ops.functional`` inline."""
 from __future__ import annotations
 
-from segkit.block import Block, mismatch
-from segkit.hookspecs import hookimpl
-from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, equal, equal_sizes, every, select, some
+from segkit.core.block import Block, mismatch
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import SpatialRule, equal, equal_sizes, every, select, some
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 def same_rank(shapes: tuple[Shape, ...]) -> None:

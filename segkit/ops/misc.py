@@ -7,11 +7,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from segkit.block import Block, Params
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, Params
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import keeps_size
 from segkit.ops.conv import check_rank
-from segkit.shapes import Inference, Shape
-from segkit.sizes import keeps_size
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 class DropoutParams(Params):

@@ -9,12 +9,15 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
-from segkit.block import Block, Params, expect
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, Params, expect
+from segkit.core.shape import Inference, Shape
+from segkit.core.size_algebra import SpatialRule, keeps_size, some
 from segkit.ops.conv import check_rank
 from segkit.ops.params import Eps, PosInt
-from segkit.shapes import Inference, Shape
-from segkit.sizes import SpatialRule, keeps_size, some
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 Momentum = Optional[Annotated[float, Field(ge=0, le=1)]]
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Optional
 
-from segkit.block import Block, Params, Ref, expect, per_dim
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, Params, Ref, expect, per_dim
+from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.size_algebra import SpatialRule, equal, every, select, some
 from segkit.ops.conv import check_rank
 from segkit.ops.params import NonNegSizes, Sizes
-from segkit.shapes import Geometry, Inference, Shape
-from segkit.sizes import SpatialRule, equal, every, select, some
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 
 def pool_out(size, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool):

@@ -10,12 +10,15 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import Field
 
-from segkit.block import Block, NodeRef, Params, expect, per_dim
-from segkit.hookspecs import hookimpl
+from segkit.core.block import Block, NodeRef, Params, expect, per_dim
+from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.size_algebra import SpatialRule, every
 from segkit.ops.conv import check_rank
 from segkit.ops.params import Sizes
-from segkit.shapes import Geometry, Inference, Shape
-from segkit.sizes import SpatialRule, every
+from segkit.plugins.hookspecs import hookimpl
+
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
 
 PosFloat = Annotated[float, Field(gt=0)]
 MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}

@@ -15,19 +15,20 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
+from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from segkit.errors import InputError, SourceLoc
+from segkit.train.distributed import shard
 from segkit.train.options import DataArg
 
 
-def dataset_class(data: DataArg):
-    from segkit.registry import default_registry
+def dataset_class(data: DataArg, registry):
+    """The dataset class (or factory) that ``registry`` has under ``data``'s name."""
+    return registry.get("dataset", data.name, SourceLoc("--data"))
 
-    return default_registry().get("dataset", data.name, SourceLoc("--data"))
 
-
-def open_dataset(data: DataArg, split: str, transform=None):
+def open_dataset(data: DataArg, split: str, registry, transform=None):
     """The ``split`` of ``data``, opened (and validated) by its registered class."""
-    cls = dataset_class(data)
+    cls = dataset_class(data, registry)
     try:
         return cls.open(data.path, split, transform=transform, **data.options)
     except InputError:
@@ -38,8 +39,6 @@ def open_dataset(data: DataArg, split: str, transform=None):
 
 def dataset_meta(dataset) -> dict:
     """What eval/predict need to know of the training data (stored in checkpoints)."""
-    from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
-
     channels = int(getattr(dataset, "in_channels", 3))
     mean = list(getattr(dataset, "mean", None) or (IMAGENET_MEAN if channels == 3 else [0.5] * channels))
     std = list(getattr(dataset, "std", None) or (IMAGENET_STD if channels == 3 else [0.5] * channels))
@@ -132,8 +131,6 @@ def train_loader(dataset: Seeded, batch_size: int, workers: int, seed: int, env)
 def eval_loader(dataset, batch_size: int, workers: int, env) -> DataLoader:
     """This process's shard of ``dataset`` (every sample exactly once over all processes),
     in order."""
-    from segkit.train.distributed import shard
-
     subset = Subset(dataset, shard(len(dataset), env)) if env.world > 1 else dataset
     generator = torch.Generator()
     generator.manual_seed(0)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from segkit.errors import InputError, SourceLoc
 
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
+
+
 
 @dataclass
 class DistEnv:

@@ -2,36 +2,26 @@
 ``--set``), the checkpoint checked against it and its weights loaded."""
 from __future__ import annotations
 
-import segkit
+from segkit import api
 from segkit.errors import InputError, SourceLoc
 from segkit.train import state
 
+# torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
 
-def load_trained(spec: str, weights: str, sets: dict, device: str):
+
+
+def load_trained(spec: str, weights: str, sets: dict, device: str, registry):
     """``(model in eval mode, Report, checkpoint)``; InputError naming ``weights`` when it
-    is unreadable, from another spec, or does not fit."""
-    from segkit.compile import compile_graph
-
+    is unreadable, from another spec, or does not fit. ``registry`` finds the spec by name."""
     checkpoint = state.load(weights)
-    loaded = segkit.load_spec(spec)
+    loaded = api.load_spec(spec, registry)
     declared = set(loaded.params or {})
     params = {k: v for k, v in (checkpoint.get("params") or {}).items() if k in declared}
     params.update(sets)
-    name = checkpoint.get("spec")
-    if name is not None and name != loaded.name:
-        # say so before resolving: the checkpoint's params may not even apply to this spec
-        state.check_spec(checkpoint, weights, _Named(loaded.name), exact=False)
-    report = segkit.check(loaded, None, **params)
-    state.check_spec(checkpoint, weights, report.graph, exact=False)
-    model = compile_graph(report.graph)
-    state.load_weights(model, checkpoint, weights)
-    return model.to(device).eval(), report, checkpoint
-
-
-class _Named:
-    def __init__(self, name):
-        self.name = name
-        self.params = {}
+    # before resolving: the checkpoint's params may not even apply to another spec
+    state.check_spec(checkpoint, weights, loaded, exact=False)
+    built = api.build_for_inference(loaded, None, registry, weights=checkpoint, source_name=str(weights), **params)
+    return built.model.to(device), built.report, checkpoint
 
 
 def output_classes(report) -> int:
@@ -48,7 +38,7 @@ def inference_meta(checkpoint: dict, report, dataset_meta: dict | None = None) -
     num_classes = output_classes(report)
     meta = dict(dataset_meta or {})
     meta.update(checkpoint.get("dataset") or {})
-    channels = next(iter(report.graph.input_meta.values()))["shapes"]["out"].channels
+    channels = next(iter(report.graph.input_shapes.values())).channels
     meta.setdefault("in_channels", channels)
     meta.setdefault("mean", list(IMAGENET_MEAN) if channels == 3 else [0.5] * channels)
     meta.setdefault("std", list(IMAGENET_STD) if channels == 3 else [0.5] * channels)

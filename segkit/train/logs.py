@@ -9,6 +9,12 @@ import os
 import time
 from pathlib import Path
 
+from segkit.train.plot import plot_curves
+
+# torch is imported inside functions (as is rich), so that importing this module, and so
+# `segkit check`, stays torch-free.
+
+
 COLUMNS = ["epoch", "iteration", "lr", "train_loss", "val_miou", "val_pixel_acc", "val_fw_iou", "epoch_s", "elapsed_s"]
 
 
@@ -52,7 +58,6 @@ class RunLog:
                 self.scalar(f"epoch/{key}", row[key], row["epoch"])
         if self.writer is not None:
             self.writer.flush()
-        from segkit.train.plot import plot_curves
 
         plot_curves(history, self.out / "curves.png")
 
@@ -91,8 +96,8 @@ class Progress:
 
     def __enter__(self):
         if self.live:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import Progress as Bar
 
             self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+# Pillow is imported inside functions: optional for what most callers do.
+
+
 WIDTH, HEIGHT = 560, 380
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 58, 14, 26, 36
 COLOURS = {"train loss": (31, 119, 180), "val mIoU": (214, 39, 40)}

@@ -57,13 +57,11 @@ def parse_postprocess(text: str) -> tuple[str, dict]:
     return name.strip(), options
 
 
-def load_postprocessor(text: str, registry=None) -> tuple[str, object]:
-    """``(name, post-processor)`` for ``text``: the registered object, configured with the
+def load_postprocessor(text: str, registry) -> tuple[str, object]:
+    """``(name, post-processor)`` for ``text``: the one ``registry`` has, configured with the
     options. Unknown names are a RegistryError with "did you mean"; bad options an InputError."""
-    from segkit.registry import default_registry
-
     name, options = parse_postprocess(text)
-    post = (registry or default_registry()).get("postprocessor", name, SourceLoc(OPTION))
+    post = registry.get("postprocessor", name, SourceLoc(OPTION))
     if not options:
         return name, post
     loc = SourceLoc(f"{OPTION} {name}")
@@ -81,7 +79,7 @@ def load_postprocessor(text: str, registry=None) -> tuple[str, object]:
 
 @dataclass
 class Postprocessed:
-    """A :class:`~segkit.train.inference.Predictor` whose scores go through ``post`` with
+    """A :class:`~segkit.train.evaluation.Predictor` whose scores go through ``post`` with
     the un-normalised image (``x * std + mean``, clipped to [0, 1]); callable like the
     predictor (``N x K x H x W`` normalised images in, ``N x C x H x W`` logits out)."""
 

@@ -6,15 +6,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segkit.data.base import voc_colormap
 from segkit.errors import InputError, SourceLoc
+
+# Pillow is imported inside functions: optional for what most callers do.
+
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def full_palette(palette, num_classes: int) -> list[tuple[int, int, int]]:
     """``palette`` extended (VOC colour map) to ``num_classes`` entries."""
-    from segkit.data.base import voc_colormap
-
     colours = [tuple(int(v) for v in c) for c in (palette or [])][:num_classes]
     if len(colours) < num_classes:
         colours += voc_colormap(num_classes)[len(colours):]

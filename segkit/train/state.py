@@ -1,6 +1,6 @@
 """Training checkpoints: everything a run needs to continue bit-exactly.
 
-A checkpoint is a dict saved atomically (:func:`segkit.checkpoint.atomic_torch_save`:
+A checkpoint is a dict saved atomically (:func:`segkit.weights.checkpoint.atomic_torch_save`:
 temp file, fsync, rename), so a run killed while saving leaves the previous checkpoint
 intact. Besides ``state_dict``, ``spec`` and ``params`` (the keys of the plain weights
 files ``segkit build --save`` writes, so either kind loads for eval/predict) it holds
@@ -17,6 +17,11 @@ import random
 from pathlib import Path
 
 from segkit.errors import InputError, SourceLoc
+from segkit.weights.checkpoint import atomic_torch_save
+
+# torch is imported inside functions (as is numpy), so that importing this module, and so
+# `segkit check`, stays torch-free.
+
 
 FORMAT = "segkit-train-1"
 
@@ -85,8 +90,6 @@ def seed_everything(seed: int) -> None:
 
 def save(checkpoint: dict, path) -> None:
     """Write ``checkpoint`` to ``path`` atomically (temp file + fsync + rename)."""
-    from segkit.checkpoint import atomic_torch_save
-
     atomic_torch_save(checkpoint, path)
 
 
@@ -114,8 +117,9 @@ def load(path) -> dict:
 
 
 def check_spec(checkpoint: dict, path, graph, exact: bool) -> None:
-    """Reject a checkpoint written for another spec. ``exact`` (resume) also demands the
-    same fingerprint, i.e. the same params and structure."""
+    """Reject a checkpoint written for another spec (``graph``: the resolved Graph, or
+    the loaded Spec). ``exact`` (resume, with a Graph) also demands the same
+    fingerprint, i.e. the same params and structure."""
     loc = SourceLoc(str(path))
     name = checkpoint.get("spec")
     if name is not None and name != graph.name:
@@ -128,22 +132,3 @@ def check_spec(checkpoint: dict, path, graph, exact: bool) -> None:
         raise InputError(f"checkpoint was written for a different build of spec {graph.name!r}"
                          + (f" ({detail})" if detail else " (the spec file changed)"), loc,
                          "resume with the same spec file and --set values, or start a new run")
-
-
-def load_weights(model, checkpoint: dict, path) -> None:
-    """Load the checkpoint's weights into ``model``; InputError naming the file when the
-    keys or shapes do not match."""
-    state = checkpoint["state_dict"]
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
-             if k in state and tuple(state[k].shape) != tuple(v.shape)]
-    if missing or unexpected or wrong:
-        parts = []
-        for label, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", wrong)):
-            if items:
-                parts.append(f"{label}: {', '.join(items[:3])}" + (f" (+{len(items) - 3} more)" if len(items) > 3 else ""))
-        raise InputError("checkpoint weights do not fit this model; " + "; ".join(parts), SourceLoc(str(path)),
-                         "was it trained with other --set values (e.g. num_classes)?")
-    model.load_state_dict(state)

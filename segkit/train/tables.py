@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import math
 
+# rich is imported inside functions: optional for what most callers do.
+
+
 
 def _pct(value: float) -> str:
     return "-" if value is None or math.isnan(value) else f"{100 * value:.2f}"

@@ -21,15 +21,25 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
-import segkit
+from segkit import api
+from segkit.compiler.codegen import compile_graph
+from segkit.data.transforms import eval_transforms, train_transforms
 from segkit.errors import InputError, SourceLoc
+from segkit.plugins.manager import segkit_version
 from segkit.train import data as datamod
 from segkit.train import distributed as dist_utils
 from segkit.train import state
-from segkit.train.inference import Predictor, evaluate
+from segkit.train.evaluation import Predictor, evaluate
 from segkit.train.logs import Progress, RunLog
-from segkit.train.options import DataArg
+from segkit.train.options import DataArg, parse_data
+from segkit.train.schedule import PolyLR
+from segkit.train.tables import iou_table
+
+# rich is imported inside functions: optional for what most callers do.
+
 
 DEFAULT_LR = {"sgd": 0.05, "adamw": 2e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 1e-4, "adamw": 1e-2}
@@ -70,8 +80,6 @@ class TrainConfig:
 
     @property
     def data_arg(self) -> DataArg:
-        from segkit.train.options import parse_data
-
         arg = parse_data(self.data)
         arg.options = dict(self.data_options)
         return arg
@@ -101,8 +109,11 @@ def takes_keyword(fn, name: str) -> bool:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, resume: str | None = None, console=None):
+    def __init__(self, config: TrainConfig, resume: str | None = None, console=None, registry=None):
+        """``registry`` finds the spec, dataset and loss by name (None: the installed
+        plugins', :func:`segkit.api.default_registry`)."""
         self.config = config
+        self.registry = registry or api.default_registry()
         self.resume_path = resume
         self.env = dist_utils.setup(config.device)
         self.console = console
@@ -142,9 +153,8 @@ class Trainer:
         checkpoint = state.load(self.resume_path) if self.resume_path else None
         data = cfg.data_arg
         # datasets (validated before anything trains)
-        from segkit.data.transforms import eval_transforms, train_transforms
 
-        probe = datamod.open_dataset(data, "train")
+        probe = datamod.open_dataset(data, "train", self.registry)
         self.meta = datamod.dataset_meta(probe)
         native = getattr(probe, "size", None)  # generated data of one size (synthetic)
         if not (isinstance(native, (tuple, list)) and len(native) == 2 and all(isinstance(v, int) for v in native)):
@@ -154,14 +164,13 @@ class Trainer:
         mean, std = self.meta["mean"], self.meta["std"]
         probe.transform = train_transforms(crop, mean, std, scale=cfg.scale, ignore_index=self.meta["ignore_index"])
         self.train_set = datamod.Seeded(probe, cfg.seed)
-        self.val_set = datamod.open_dataset(data, "val", transform=eval_transforms(mean, std))
+        self.val_set = datamod.open_dataset(data, "val", self.registry, transform=eval_transforms(mean, std))
 
         # model
         self.graph, self.report = self._resolve(checkpoint)
         if checkpoint is not None:
             state.check_spec(checkpoint, self.resume_path, self.graph, exact=True)
         state.seed_everything(cfg.seed)
-        from segkit.compile import compile_graph
 
         device = torch.device(env.device)
         model = compile_graph(self.graph).to(device)
@@ -170,8 +179,6 @@ class Trainer:
         self.model = model
         self.ddp = model
         if env.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
             self.ddp = DistributedDataParallel(model, device_ids=[env.local_rank] if model_is_cuda(model) else None)
 
         # loss, optimizer, schedule
@@ -195,7 +202,6 @@ class Trainer:
         if self.iters_per_epoch == 0:
             raise InputError(f"the training set of {data} has {len(self.train_set)} samples: too few for "
                              f"--batch-size {cfg.batch_size}", SourceLoc("--batch-size"))
-        from segkit.train.schedule import PolyLR
 
         self.scheduler = PolyLR(self.optimizer, cfg.epochs * self.iters_per_epoch, power=cfg.poly_power,
                                 warmup_iters=cfg.warmup_iters)
@@ -216,7 +222,7 @@ class Trainer:
         """The spec's graph at the crop size, with num_classes / in_channels defaulting to
         the dataset's (and, on resume, the checkpoint's params)."""
         cfg = self.config
-        spec = segkit.load_spec(cfg.spec)
+        spec = api.load_spec(cfg.spec, self.registry)
         declared = set(spec.params or {})
         params = dict(checkpoint.get("params") or {}) if checkpoint is not None else {}
         params.update(cfg.sets)
@@ -226,7 +232,7 @@ class Trainer:
         params = {k: v for k, v in params.items() if k in declared or k in cfg.sets}
         channels = self.meta["in_channels"]
         h, w = self.crop
-        report = segkit.check(spec, f"{channels}x{h}x{w}", **params)
+        report = api.check(spec, f"{channels}x{h}x{w}", self.registry, **params)
         out = _main_shape(report.outputs)
         if out.channels != self.meta["num_classes"]:
             raise InputError(f"spec {report.graph.name!r} outputs {out.channels} classes but dataset "
@@ -236,10 +242,8 @@ class Trainer:
 
     def _loss(self):
         """The --loss criterion; --class-weights (one per class of the dataset) go to it."""
-        from segkit.registry import default_registry
-
         cfg = self.config
-        factory = default_registry().get("loss", cfg.loss, SourceLoc("--loss"))
+        factory = self.registry.get("loss", cfg.loss, SourceLoc("--loss"))
         if cfg.class_weights is None:
             return factory(ignore_index=self.meta["ignore_index"], aux_weight=cfg.aux_weight)
         classes = self.meta["num_classes"]
@@ -254,7 +258,7 @@ class Trainer:
                        class_weights=list(cfg.class_weights))
 
     def _restore(self, checkpoint: dict) -> None:
-        state.load_weights(self.model, checkpoint, self.resume_path)
+        api.load_weights(self.model, checkpoint, registry=self.registry, source_name=str(self.resume_path))
         try:
             self.optimizer.load_state_dict(checkpoint["optimizer"])
             self.scheduler.load_state_dict(checkpoint["scheduler"])
@@ -334,7 +338,6 @@ class Trainer:
         the start of each forward: what rank 0 saves is then what every rank evaluates."""
         if not self.env.initialized:
             return
-        import torch.distributed as dist
 
         for buffer in self.model.buffers():
             dist.broadcast(buffer, src=0)
@@ -359,8 +362,6 @@ class Trainer:
             dist_utils.cleanup(self.env)
         final = self.history[-1] if self.history else {}
         if last is not None and self.env.is_main:
-            from segkit.train.tables import iou_table
-
             self.console.print(iou_table(last, self.meta["class_names"], title=f"{self.graph.name}: validation"))
         self.say(f"done: val mIoU {final.get('val_miou', float('nan')):.4f} after {self.epoch} epochs "
                  f"({self.elapsed:.1f} s of training); checkpoints in {self.out}")
@@ -423,8 +424,6 @@ class Trainer:
 
     def _gather_rng(self) -> dict:
         """RNG states of every process, by rank."""
-        import torch.distributed as dist
-
         mine = state.rng_state()
         if not self.env.initialized:
             return {0: mine}
@@ -440,7 +439,7 @@ class Trainer:
             "fingerprint": state.fingerprint(self.graph),
             "state_dict": self.model.state_dict(),
             "dataset": self.meta,
-            "segkit_version": segkit.__version__,
+            "segkit_version": segkit_version(),
         }
 
     def checkpoint(self, rngs: dict) -> dict:

@@ -17,10 +17,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import segkit
 from segkit import testing
-from segkit.block import Macro
-from segkit.compile import compile_graph
-from segkit.registry import CompositeBlock, default_registry
-
+from segkit.api import default_registry
+from segkit.compiler.codegen import compile_graph
+from segkit.core.block import Macro
+from segkit.lang.composite import CompositeBlock
 
 Form = tuple[dict, list[segkit.Shape]]
 """One fixed call of a block: its params and its input shapes."""

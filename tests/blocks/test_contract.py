@@ -19,10 +19,9 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import segkit
-from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
-
-from tests.spec.exact_sizes import assert_exact
+from segkit.plugins.manager import get_plugin_manager
+from segkit.plugins.registry import Registry
+from tests.analysis.exact_sizes import assert_exact
 
 from .contract import check_against_torch, resolve_case, train_compiled
 

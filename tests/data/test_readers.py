@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from segkit.api import default_registry
 from segkit.data.base import voc_colormap
 from segkit.errors import InputError, RegistryError
-from segkit.registry import default_registry
 
 from .conftest import labels, write_image, write_mask
 

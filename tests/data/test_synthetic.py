@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from segkit.api import default_registry
 from segkit.data.synthetic import SyntheticShapes
 from segkit.errors import InputError
-from segkit.registry import default_registry
 
 
 def open_synthetic(split="train", **options):

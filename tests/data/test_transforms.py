@@ -7,9 +7,19 @@ import torch
 from torch.utils.data import DataLoader
 
 from segkit.data.synthetic import SyntheticShapes
-from segkit.data.transforms import (Compose, Normalize, PhotometricJitter, RandomCrop, RandomFlip,
-                                    RandomScale, Resize, ToTensor, eval_transforms, pad_collate,
-                                    train_transforms)
+from segkit.data.transforms import (
+    Compose,
+    Normalize,
+    PhotometricJitter,
+    RandomCrop,
+    RandomFlip,
+    RandomScale,
+    Resize,
+    ToTensor,
+    eval_transforms,
+    pad_collate,
+    train_transforms,
+)
 
 H, W = 12, 16
 IGNORE = -1  # never a coordinate code

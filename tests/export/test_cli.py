@@ -30,8 +30,8 @@ def test_export_onnx_prints_the_onnxruntime_difference(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")  # torch.jit.load is deprecated
 def test_export_format_from_suffix_and_weights(tmp_path):
-    from segkit.checkpoint import save_module
     import segkit
+    from segkit.weights.checkpoint import save_module
 
     model = segkit.build(TINY[0], input="3x32x32", width=4)
     torch.nn.init.constant_(model.score32.weight, 0.5)
@@ -46,7 +46,7 @@ def test_export_format_from_suffix_and_weights(tmp_path):
 
 def test_export_with_aux_head_weights(tmp_path):
     import segkit
-    from segkit.checkpoint import save_module
+    from segkit.weights.checkpoint import save_module
 
     spec = """segkit: 1
 name: aux
@@ -137,7 +137,7 @@ def test_bench_compile_on_cpu(tmp_path):
     """--compile: inductor's CPU code (C++) for both phases, here and in the memory probe's
     child process; a two-layer spec keeps the compilation to seconds."""
     import segkit
-    from segkit.export import bench
+    from segkit.bench import runner as bench
 
     spec = tmp_path / "mini.yaml"
     spec.write_text(MINI)

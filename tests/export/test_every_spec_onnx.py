@@ -21,7 +21,7 @@ import torch
 import segkit
 from segkit.export.exporters import export_model
 from segkit.export.lint import check_export, lint_export, suggest_input
-from tests.specs.test_every_spec import ROOT, SPECS, small_input
+from tests.architectures.test_every_spec import ROOT, SPECS, small_input
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")

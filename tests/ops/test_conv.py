@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Shape
 from segkit.errors import ShapeError
 from segkit.ops.conv import Conv, ConvTranspose, SepConv
-from segkit.shapes import Shape
 from segkit.testing import check_against_torch, check_block, shapes, sizes
 
 

@@ -5,9 +5,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Shape
 from segkit.errors import MismatchError
 from segkit.ops.merge import Add, Concat, Mul
-from segkit.shapes import Shape
 from segkit.testing import check_against_torch, check_block, shapes
 
 

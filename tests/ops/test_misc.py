@@ -4,9 +4,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Shape
 from segkit.errors import ShapeError
 from segkit.ops.misc import Dropout, Dropout2d, Identity
-from segkit.shapes import Shape
 from segkit.testing import check_block, shapes
 
 

@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Shape
 from segkit.errors import ShapeError
 from segkit.ops.norm import BN, GN, InstanceNorm
-from segkit.shapes import Shape
 from segkit.testing import check_against_torch, check_block, shapes
 
 eps = st.sampled_from([1e-5, 1e-3])

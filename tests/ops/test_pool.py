@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Geometry, Shape
 from segkit.errors import ShapeError
 from segkit.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, MaxPool, Unpool, pool_out
-from segkit.shapes import Geometry, Shape
 from segkit.testing import check_against_torch, check_block, shapes, sizes
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from segkit.block import Block
+from segkit.core.block import Block
 
 FAMILIES = {
     "conv": ["conv", "conv_transpose", "sepconv"],

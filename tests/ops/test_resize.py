@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segkit.core.shape import Geometry, Shape
 from segkit.errors import ShapeError
 from segkit.ops.resize import Resize
-from segkit.shapes import Geometry, Shape
 from segkit.testing import check_against_torch, check_block, shapes, sizes
 
 modes = st.sampled_from(["auto", "nearest", "linear", "bilinear", "bicubic", "trilinear"])

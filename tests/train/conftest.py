@@ -71,11 +71,10 @@ def one_thread():
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> Path:
     """A checkpoint of the tiny U-Net after one epoch (in-process, so it is quick)."""
+    import torch
     from click.testing import CliRunner
 
     from segkit.cli import main
-
-    import torch
 
     out = tmp_path_factory.mktemp("trained")
     before = torch.get_num_threads()

@@ -8,13 +8,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-import segkit.registry
 from segkit.cli import main
-from segkit.errors import InputError
-from segkit.hookspecs import hookimpl
-from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
 from segkit.data.synthetic import SyntheticShapes
+from segkit.errors import InputError
+from segkit.plugins.hookspecs import hookimpl
+from segkit.testing import make_registry
 from segkit.train import state
 from segkit.train.logs import read_metrics
 from segkit.train.trainer import TrainConfig, Trainer
@@ -84,14 +82,10 @@ def test_class_weights_need_a_cross_entropy_term(tmp_path):
 
 def trainer_with_loss(monkeypatch, tmp_path, factory) -> Trainer:
     """A Trainer whose --loss custom is ``factory`` (a plugin's loss), with 2 class weights."""
-    plugins = get_plugin_manager(load_entry_points=False)
     hooks = SimpleNamespace(segkit_register_losses=hookimpl(lambda register: register(factory, name="custom")))
-    plugins.manager.register(hooks, name="test-losses")
-    plugins.dists["test-losses"] = "segkit-test"
-    registry = Registry.from_plugins(plugins)
-    monkeypatch.setattr(segkit.registry, "default_registry", lambda: registry)
+    registry = make_registry(("test-losses", hooks))
     trainer = Trainer(TrainConfig(TINY_SPEC, loss="custom", class_weights=[1.0, 2.0], device="cpu",
-                                  out=str(tmp_path)))
+                                  out=str(tmp_path)), registry=registry)
     trainer.meta = {"name": "two", "num_classes": 2, "class_names": ["a", "b"], "ignore_index": 255}
     return trainer
 

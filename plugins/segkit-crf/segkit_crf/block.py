@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from segkit import Block, Geometry, Inference, Params, Shape, expect, mismatch
+from segkit.plugin import Block, Geometry, Inference, Params, Shape, expect, mismatch
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(ge=1)]

@@ -2,8 +2,7 @@
 ``crf`` post-processor. Importing this module does not import torch."""
 from __future__ import annotations
 
-from segkit.hookspecs import hookimpl
-
+from segkit.plugin import hookimpl
 from segkit_crf.block import CRF
 from segkit_crf.postprocess import CRFPostprocessor
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import math
 
-from segkit.errors import InputError, SourceLoc
-
+from segkit.plugin import InputError, SourceLoc
 from segkit_crf.block import CRFParams, settings
 
 

@@ -16,8 +16,7 @@ except ModuleNotFoundError:  # pragma: no cover
 import torch
 from hypothesis import settings
 
-from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
+from segkit.plugin import make_registry
 
 # As in segkit's own tests: tiny tensors run faster on one intra-op thread than on a
 # thread pool competing with other jobs on small CI machines; the same hypothesis profiles.
@@ -27,16 +26,13 @@ settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def crf_registry() -> Registry:
+def crf_registry():
     """segkit's built-ins plus ``segkit_crf.plugin``, without installed entry points."""
     import segkit_crf.plugin
 
-    plugins = get_plugin_manager(load_entry_points=False)
-    plugins.manager.register(segkit_crf.plugin, name="crf")
-    plugins.dists["crf"] = "segkit-crf"
-    return Registry.from_plugins(plugins)
+    return make_registry(("crf", segkit_crf.plugin), dist="segkit-crf")
 
 
 @pytest.fixture(scope="session")
-def registry() -> Registry:
+def registry():
     return crf_registry()

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
+from segkit_crf.block import CRF, crf_macs
 
 from segkit import Shape
 from segkit.errors import MismatchError, ShapeError
 from segkit.testing import block_test, check_block
-
-from segkit_crf.block import CRF, crf_macs
 
 
 @pytest.mark.parametrize("params, logits, image", [
@@ -81,8 +80,8 @@ def test_registering_the_plugin_does_not_import_torch():
     code = (
         "import sys\n"
         "import segkit, segkit_crf.plugin\n"
-        "from segkit.plugins import get_plugin_manager\n"
-        "from segkit.registry import Registry\n"
+        "from segkit.plugins.manager import get_plugin_manager\n"
+        "from segkit.plugins.registry import Registry\n"
         "plugins = get_plugin_manager(load_entry_points=False)\n"
         "plugins.manager.register(segkit_crf.plugin, name='crf')\n"
         "registry = Registry.from_plugins(plugins)\n"

@@ -11,10 +11,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 import segkit
-from segkit.checkpoint import save_module
 from segkit.cli import main
 from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
-
+from segkit.weights.checkpoint import save_module
 
 H, W = 32, 48
 SPEC = """\
@@ -58,14 +57,8 @@ def noisy_model():
     return model
 
 
-@pytest.fixture(autouse=True)
-def crf_plugin(monkeypatch, registry):
-    """The CLI finds the plugin through the fixture's registry, installed or not."""
-    monkeypatch.setattr("segkit.registry.default_registry", lambda: registry)
-
-
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, registry):
     """spec, checkpoint, the scene as PNG, and a folder dataset holding it as its val split."""
     spec = tmp_path / "noisy.yaml"
     spec.write_text(SPEC)
@@ -79,18 +72,19 @@ def files(tmp_path):
     Image.fromarray(truth, mode="L").save(data / "masks/val/scene.png")
     (data / "classes.txt").write_text("left\nright\n")
     return {"spec": spec, "weights": weights, "image": data / "images/val/scene.png", "data": data,
-            "truth": truth, "tmp": tmp_path}
+            "truth": truth, "tmp": tmp_path, "registry": registry}
 
 
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
+def run(files, *args):
+    """``segkit ARGS`` with the plugin's registry in the click context, installed or not."""
+    result = CliRunner().invoke(main, [str(a) for a in args], obj={"registry": files["registry"]})
     assert "Traceback" not in result.output, result.output
     return result
 
 
 def predicted(files, name, *options) -> np.ndarray:
     out = files["tmp"] / name
-    result = run("predict", files["spec"], files["image"], "--weights", files["weights"], "--out", out, *options)
+    result = run(files, "predict", files["spec"], files["image"], "--weights", files["weights"], "--out", out, *options)
     assert result.exit_code == 0, result.output
     with Image.open(out / "scene_mask.png") as mask:
         assert mask.mode == "P" and mask.size == (W, H)
@@ -113,7 +107,7 @@ def test_eval_postprocess_crf_raises_the_miou(files):
     scores = {}
     for label, options in (("plain", []), ("crf", ["--postprocess", "crf:theta_alpha=60"])):
         report = files["tmp"] / f"{label}.json"
-        result = run("eval", files["spec"], "--weights", files["weights"], "--data", f"folder:{files['data']}",
+        result = run(files, "eval", files["spec"], "--weights", files["weights"], "--data", f"folder:{files['data']}",
                      *options, "--json", report)
         assert result.exit_code == 0, result.output
         scores[label] = json.loads(report.read_text())
@@ -130,5 +124,5 @@ def test_eval_postprocess_crf_raises_the_miou(files):
 def test_bad_postprocess_values_exit_2_before_loading_anything(files, value, message):
     missing = files["tmp"] / "missing.pt"  # never read: the option is checked first
     for command in (["predict", files["spec"], files["image"]], ["eval", files["spec"]]):
-        result = run(*command, "--weights", missing, "--postprocess", value)
+        result = run(files, *command, "--weights", missing, "--postprocess", value)
         assert result.exit_code == 2 and message in result.output, result.output

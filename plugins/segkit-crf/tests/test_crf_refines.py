@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from segkit_crf.meanfield import dense_crf
 from segkit_crf.postprocess import CRFPostprocessor
 

@@ -6,14 +6,13 @@ import importlib.metadata
 
 import pytest
 import torch
-
-import segkit
-from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
-
 from segkit_crf.block import CRF, crf_macs
 from segkit_crf.meanfield import dense_crf
 from segkit_crf.postprocess import CRFPostprocessor
+
+import segkit
+from segkit.plugins.manager import get_plugin_manager
+from segkit.plugins.registry import Registry
 
 SPEC = """\
 segkit: 1
@@ -134,8 +133,8 @@ def test_the_installed_entry_point_registers_the_block(monkeypatch):
 def test_segkit_plugins_lists_it(monkeypatch):
     from click.testing import CliRunner
 
+    from segkit.api import default_registry
     from segkit.cli import main
-    from segkit.registry import default_registry
 
     monkeypatch.delenv("SEGKIT_PLUGINS", raising=False)
     monkeypatch.setenv("COLUMNS", "200")

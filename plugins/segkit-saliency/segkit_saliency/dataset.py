@@ -37,8 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from segkit.data.base import SegDataset, image_size, located, parse_options, read_image, require_dir
-from segkit.errors import InputError
+from segkit.plugin import InputError, SegDataset, image_size, located, parse_options, read_image, require_dir
 
 RGB_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 MAP_SUFFIXES = (".png", ".bmp")

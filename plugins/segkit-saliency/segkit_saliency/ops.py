@@ -28,10 +28,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from segkit.block import Block, Macro, Params, mismatch
-from segkit.ops.params import PosInt
-from segkit.shapes import Inference, Shape
-from segkit.sizes import equal_sizes
+from segkit.plugin import Block, Inference, Macro, Params, PosInt, Shape, equal_sizes, mismatch
 
 
 class ReparameterizeParams(Params):

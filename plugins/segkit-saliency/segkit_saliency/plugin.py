@@ -2,13 +2,11 @@
 
 Registers the UC-Net blocks and spec, the ``rgbd_saliency`` dataset, the saliency metrics
 and the ``kl_gaussian`` loss. Registration imports neither torch nor numpy: datasets,
-metrics and losses are :class:`segkit.data.lazy.Lazy` handles imported on first use.
+metrics and losses are :class:`segkit.plugin.Lazy` handles imported on first use.
 """
 from __future__ import annotations
 
-from segkit.data.lazy import Lazy
-from segkit.hookspecs import hookimpl
-
+from segkit.plugin import Lazy, hookimpl
 from segkit_saliency import BLOCKS, SPECS
 from segkit_saliency.ops import BLOCKS as PYTHON_BLOCKS
 

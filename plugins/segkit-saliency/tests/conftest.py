@@ -17,8 +17,8 @@ except ModuleNotFoundError:  # pragma: no cover
 import torch
 from hypothesis import settings
 
-from segkit.plugins import get_plugin_manager
-from segkit.registry import Registry
+from segkit.plugins.manager import get_plugin_manager
+from segkit.plugins.registry import Registry
 
 torch.set_num_threads(1)
 # the profiles of segkit's own tests: ci (default, quick) and dev (thorough)
@@ -46,7 +46,7 @@ def registry() -> Registry:
 def fake_entry_points(monkeypatch):
     """The entry points segkit sees (a list to append to); the process-wide default
     registry is rebuilt from them and reset afterwards."""
-    from segkit.registry import default_registry
+    from segkit.api import default_registry
 
     points = []
 

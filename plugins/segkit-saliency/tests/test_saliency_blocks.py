@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 import yaml
+from segkit_saliency.ops import Reparameterize, TrainSwitch
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
 import segkit
-from segkit.compile import compile_graph
+from segkit.compiler.codegen import compile_graph
+from segkit.core.shape import Shape
 from segkit.errors import SegkitError
-from segkit.shapes import Shape
 from segkit.testing import block_test, check_block, shapes
-from segkit_saliency.ops import Reparameterize, TrainSwitch
 
 test_reparameterize_matches_torch = block_test(
     Reparameterize, inputs=shapes(min_rank=0, max_rank=3, max_size=6).map(lambda s: [s, s]), max_examples=10)

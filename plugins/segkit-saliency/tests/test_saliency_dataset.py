@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from segkit_saliency.dataset import RGBDSaliencyDataset, ucnet_inputs
 
 from segkit.errors import InputError
-from segkit_saliency.dataset import RGBDSaliencyDataset, ucnet_inputs
 
 H, W = 6, 8
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from segkit_saliency.hide_and_seek import HideAndSeek
 
 

@@ -19,7 +19,6 @@ import statistics
 import numpy as np
 import pytest
 import torch
-
 from segkit_saliency import metrics as M
 
 GT = np.array([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]], dtype=bool)

@@ -13,9 +13,9 @@ import types
 from pathlib import Path
 
 import pytest
+import segkit_saliency.plugin
 from click.testing import CliRunner
 
-import segkit_saliency.plugin
 from segkit.cli import main
 
 
@@ -49,8 +49,8 @@ def test_registers_its_blocks_spec_dataset_metrics_and_loss(registry):
 def test_registration_imports_no_torch_or_numpy():
     code = ("import sys; sys.path.insert(0, %r)\n"
             "import segkit, segkit_saliency.plugin\n"
-            "from segkit.plugins import get_plugin_manager\n"
-            "from segkit.registry import Registry\n"
+            "from segkit.plugins.manager import get_plugin_manager\n"
+            "from segkit.plugins.registry import Registry\n"
             "plugins = get_plugin_manager(load_entry_points=False)\n"
             "plugins.manager.register(segkit_saliency.plugin, name='saliency')\n"
             "registry = Registry.from_plugins(plugins)\n"
@@ -76,7 +76,7 @@ def test_segkit_build_ucnet_works_with_the_entry_point_and_fails_without(fake_en
     assert "pip install segkit-saliency" in missing.output and "did you mean 'unet'" in missing.output
 
     fake_entry_points.append(FakeEntryPoint("saliency", segkit_saliency.plugin))
-    from segkit.registry import default_registry
+    from segkit.api import default_registry
 
     default_registry.cache_clear()
     listed = runner.invoke(main, ["plugins"])

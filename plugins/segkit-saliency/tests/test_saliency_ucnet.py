@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from segkit_saliency.losses import KLGaussianLoss, kl_gaussian
 
 import segkit
-from segkit_saliency.losses import KLGaussianLoss, kl_gaussian
 
 SIZE = 64
 INPUT = {"rgb": f"3x{SIZE}x{SIZE}", "depth": f"1x{SIZE}x{SIZE}", "gt": f"1x{SIZE}x{SIZE}"}
@@ -151,7 +151,7 @@ def test_kl_gaussian_loss_terms(registry):
 def test_accepted_sizes_are_derived_and_exact(registry):
     """reparameterize and train_switch have symbolic size rules, so the sizes UC-Net
     accepts are derived (no bound), and they are exactly the sizes inference accepts."""
-    from segkit.sizes.scan import at_size, valid
+    from segkit.analysis.scan import at_size, valid
 
     report = segkit.check("ucnet", registry=registry)
     (rule, _) = report.accepted_sizes

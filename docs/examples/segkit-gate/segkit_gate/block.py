@@ -2,16 +2,15 @@
 gate in the spirit of Oktay et al., "Attention U-Net", MIDL 2018."""
 from __future__ import annotations
 
-import segkit
-from segkit.sizes import keeps_size
+from segkit.plugin import Block, Inference, Params, Shape, keeps_size
 
 
-class GateParams(segkit.Params):
+class GateParams(Params):
     bias: bool = True
     """Bias of the gate's 1x1 convolution."""
 
 
-class Gate(segkit.Block):
+class Gate(Block):
     """Spatial sigmoid gate: one 1x1 conv to a single map, sigmoid, times the input."""
 
     name = "gate"
@@ -20,12 +19,12 @@ class Gate(segkit.Block):
     max_rank = 3
     spatial_rule = keeps_size  # output sizes = input sizes, any size accepted
 
-    def infer(self, p, x: segkit.Shape) -> segkit.Inference:
+    def infer(self, p, x: Shape) -> Inference:
         weights = x.channels + (1 if p.bias else 0)
         pixels = x.numel() // x.channels
-        return segkit.Inference({"out": x}, params=weights, macs=x.channels * pixels)
+        return Inference({"out": x}, params=weights, macs=x.channels * pixels)
 
-    def build(self, p, x: segkit.Shape):
+    def build(self, p, x: Shape):
         from segkit_gate.module import GateModule
 
         return GateModule(x.channels, x.rank, p.bias)

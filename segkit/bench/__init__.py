@@ -1,0 +1,2 @@
+"""``segkit bench``: forward / training-step timing and peak memory of a compiled spec
+(:mod:`.runner`)."""

@@ -1,0 +1,234 @@
+"""``segkit export`` and ``segkit bench``. Torch is imported inside the commands, so that
+``segkit check`` (which loads every command group) stays torch-free."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from segkit import api
+from segkit.cli.options import (
+    console,
+    input_option,
+    parse_input_option,
+    parse_sets,
+    registry,
+    set_option,
+    spec_argument,
+    user_errors,
+)
+from segkit.compiler.codegen import compile_graph
+from segkit.core.suggest import did_you_mean
+from segkit.errors import InputError, SourceLoc
+from segkit.export.lint import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, check_export
+
+# torch is imported inside functions (as is rich), so that importing this module, and so
+# `segkit check`, stays torch-free.
+
+
+SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".pt2": "exported-program"}
+
+
+def _format_for(fmt: str | None, output: str) -> str:
+    if fmt is None:
+        fmt = SUFFIXES.get(Path(output).suffix.lower())
+        if fmt is None:
+            raise InputError(f"cannot tell the export format from {output!r}", SourceLoc("--output"),
+                             "give --format onnx|torchscript|exported-program, or name the file "
+                             ".onnx, .ts or .pt2")
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}", SourceLoc("--format"),
+                         did_you_mean(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _inference_graph(spec, inputs, sets):
+    params = parse_sets(sets)
+    report = api.check(spec, parse_input_option(inputs), registry(), train_heads=False, **params)
+    return report.graph, params
+
+
+def _human_bytes(n: float | None) -> str:
+    if n is None:
+        return "n/a"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{n:.0f} B"
+        n /= 1024
+    return str(n)
+
+
+@click.command("export")
+@spec_argument
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--format", "fmt", metavar="onnx|torchscript|exported-program", default=None,
+              help="Export format [default: from the suffix: .onnx, .ts, .pt2].")
+@click.option("--weights", type=click.Path(dir_okay=False), help="Load these weights first (segkit checkpoint, "
+                                                                 "or another code base's with --weights-format).")
+@click.option("--weights-format", default="segkit", show_default=True, metavar="NAME",
+              help="Weight format of --weights (segkit, torchvision, timm, or a plugin's).")
+@input_option
+@set_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch of the example input.")
+@click.option("--fold-bn", is_flag=True, help="Fold BatchNorm into the preceding convolutions first.")
+@click.option("--opset", type=int, default=None, help="ONNX opset [default: 17].")
+@click.option("--tolerance", type=float, default=1e-4, show_default=True,
+              help="Largest max-abs difference from PyTorch accepted when checking the file.")
+@user_errors
+def export_command(spec, output, fmt, weights, weights_format, inputs, sets, batch, fold_bn, opset, tolerance):
+    """Export SPEC (eval mode, without training-only heads) to ONNX, TorchScript
+    (torch.jit.trace, which PyTorch has deprecated: prefer exported-program) or a
+    torch.export ExportedProgram, and check the written file against PyTorch on a
+    random input (ONNX: in onnxruntime).
+
+    Before exporting to ONNX, a lint of the static graph names every node that will not
+    export (e.g. adaptive pooling whose bins do not divide the feature map) and refuses.
+    The export is for the input size given (default: the spec's); ONNX files take any
+    batch size.
+    """
+    from segkit.compiler.fold_bn import count_bn
+    from segkit.compiler.fold_bn import fold_bn as fold
+    from segkit.export.exporters import export_model, onnx_available
+
+    fmt = _format_for(fmt, output)
+    if opset is not None and fmt != "onnx":
+        raise InputError(f"--opset applies to onnx, not {fmt}", SourceLoc("--opset"))
+    opset = DEFAULT_OPSET if opset is None else opset
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise InputError(f"opset {opset} is not supported", SourceLoc("--opset"),
+                         f"use an opset from {MIN_OPSET} to {MAX_OPSET} (default {DEFAULT_OPSET})")
+    if fmt == "onnx":
+        onnx_available()
+    graph, params = _inference_graph(spec, inputs, sets)
+    for issue in check_export(graph, fmt, opset):
+        click.echo(issue.format(), err=True)
+
+    import torch
+
+    model = api.build_for_inference(spec, graph.input_shapes, registry(), weights=weights or None,
+                                weights_format=weights_format, **params).model
+    if fold_bn:
+        before = count_bn(model)
+        model = fold(model, inplace=True)
+        click.echo(f"folded {before - count_bn(model)} of {before} BatchNorm layers into convolutions")
+    generator = torch.Generator().manual_seed(0)
+    example = {name: torch.randn((batch, *shape.as_tuple()), generator=generator)
+               for name, shape in graph.input_shapes.items()}
+    check_batch = 2 if fmt == "onnx" and batch == 1 else batch
+    result = export_model(model, example, fmt, output, opset=opset, check_batch=check_batch, tolerance=tolerance)
+    sizes = ", ".join(f"{name} {shape}" for name, shape in graph.input_shapes.items())
+    click.echo(f"wrote {result.path} ({fmt}, {_human_bytes(result.size_bytes)}) for {sizes}; "
+               f"outputs: {', '.join(result.outputs)}")
+    click.echo(f"max abs diff vs PyTorch: {result.max_abs_diff:.3g} ({result.runtime}, random input of batch "
+               f"{check_batch if fmt != 'exported-program' else batch}; tolerance {tolerance:g})")
+    if result.argmax_flips:
+        click.echo(f"  {result.argmax_flips} max-pool argmax ties were resolved differently by the file (plain "
+                   f"difference {result.unconditioned_diff:.3g}); the difference above follows its choices")
+
+
+@click.command("bench")
+@spec_argument
+@input_option
+@set_option
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Default: cuda when available, else cpu.")
+@click.option("--amp", is_flag=True, help="Autocast: float16 on CUDA, bfloat16 on CPU.")
+@click.option("--channels-last", is_flag=True, help="channels_last memory format (model and input).")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the module (compile time not timed).")
+@click.option("--fold-bn", is_flag=True, help="Fold BatchNorm into convolutions for the forward pass "
+                                              "(forward+backward runs the unfolded model).")
+@click.option("--repeats", type=click.IntRange(min=1), default=20, show_default=True, help="Timed iterations.")
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed iterations first.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch.set_num_threads (CPU).")
+@click.option("--mode", type=click.Choice(["both", "forward", "train"]), default="both", show_default=True,
+              help="forward (inference_mode), train (forward+backward), or both.")
+@click.option("--memory-probe", is_flag=True, hidden=True,
+              help="Internal: only measure peak memory and print it as JSON (the CPU child process).")
+@user_errors
+def bench_command(spec, inputs, sets, batch, device, amp, channels_last, compile_, fold_bn, repeats, warmup,
+                  threads, mode, memory_probe):
+    """Time SPEC: latency (median, p90), throughput and peak memory of the forward pass
+    (eval, inference_mode) and of forward+backward (train mode, loss = sum of output
+    means). Peak memory is what one iteration adds to the weights and inputs: on CUDA
+    torch.cuda.max_memory_allocated; on CPU the rise of the resident set (VmHWM, reset
+    via /proc/self/clear_refs), measured in a child process whose malloc returns freed
+    tensors to the kernel at once (MALLOC_MMAP_THRESHOLD_), so the timings are not
+    slowed by it."""
+    import torch
+
+    from segkit.bench import runner as bench
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda, but torch sees no CUDA device", SourceLoc("--device"),
+                         f"torch {torch.__version__}; use --device cpu")
+    if threads:
+        torch.set_num_threads(threads)
+    params = parse_sets(sets)
+    train_heads = mode != "forward"
+    report = api.check(spec, parse_input_option(inputs), registry(), train_heads=train_heads, **params)
+    graph = report.graph
+    shapes = graph.input_shapes
+    setup = bench.BenchSetup(torch.device(device), batch, amp, channels_last, compile_, fold_bn, repeats, warmup)
+    model = compile_graph(graph)
+    eval_model, train_model, x = bench.prepare(model, shapes, setup)
+    phases = []
+    if mode in ("both", "forward"):
+        phases.append(bench.forward_phase(eval_model, x, setup))
+    if mode in ("both", "train"):
+        phases.append(bench.train_phase(train_model, x, setup))
+
+    def skip(exc):  # BatchNorm over one value per channel (batch 1, 1x1 map) in train mode
+        return "skipped: BatchNorm needs --batch >= 2 in train mode" if "more than 1 value per channel" in str(exc) \
+            else None
+
+    if memory_probe:
+        import json
+
+        click.echo("SEGKIT_MEMORY " + json.dumps(bench.probe_memory(phases, setup, skip)))
+        return
+    rows = bench.run_phases(phases, setup, skip, memory=setup.device.type == "cuda")
+    if setup.device.type == "cpu":
+        args = [spec, *(f"--input={i}" for i in inputs), *(f"--set={s}" for s in sets), f"--batch={batch}",
+                "--device=cpu", f"--mode={mode}", f"--warmup={min(warmup, 1)}"]
+        args += [flag for flag, on in (("--amp", amp), ("--channels-last", channels_last), ("--compile", compile_),
+                                       ("--fold-bn", fold_bn)) if on]
+        bench.cpu_memory_in_child(rows, args + ([f"--threads={threads}"] if threads else []))
+    _print_bench(graph, shapes, setup, rows, torch)
+
+
+def _print_bench(graph, shapes, setup, rows, torch):
+    from rich.table import Table
+
+    from segkit.bench.runner import amp_dtype
+
+    options = [name for name, on in (("channels_last", setup.channels_last), ("torch.compile", setup.compile),
+                                     ("fold-bn", setup.fold_bn)) if on]
+    if setup.amp:
+        options.insert(0, f"amp {amp_dtype(setup.device)}")
+    where = setup.device.type
+    if setup.device.type == "cuda":
+        where += f" ({torch.cuda.get_device_name(setup.device)})"
+    else:
+        threads = torch.get_num_threads()
+        where += f" ({threads} thread{'s' if threads > 1 else ''})"
+    sizes = ", ".join(f"{name} {s}" for name, s in shapes.items())
+    click.echo(f"{graph.name}: {sizes}, batch {setup.batch}, {where}" + (f", {', '.join(options)}" if options else ""))
+    table = Table()
+    for col in ("phase", "median ms", "p90 ms", "images/s", "peak memory", "note"):
+        table.add_column(col, justify="left" if col in ("phase", "note") else "right")
+    for row in rows:
+        timed = row.times and row.times[0] == row.times[0]  # not NaN
+        table.add_row(row.phase, f"{row.median * 1e3:.2f}" if timed else "-", f"{row.p90 * 1e3:.2f}" if timed else "-",
+                      f"{row.throughput:.2f}" if timed else "-", _human_bytes(row.peak_bytes), row.note)
+    out = console()
+    out.print(table)
+    methods = sorted({row.memory_method for row in rows if row.memory_method})
+    out.print(f"torch {torch.__version__}; {setup.repeats} timed runs after {setup.warmup} warm-up; "
+                  f"peak memory = {', '.join(methods)}", highlight=False)
+
+
+COMMANDS = (export_command, bench_command,)
