@@ -9,6 +9,7 @@ from segkit.api import build, build_for_inference, check, default_registry, load
 from segkit.core.block import Block, NodeRef, Params, Ref, expect, mismatch, per_dim
 from segkit.core.shape import Geometry, Inference, Shape
 from segkit.errors import SegkitError, SourceLoc
+from segkit.importer import Imported, import_model
 from segkit.plugins.hookspecs import hookimpl
 from segkit.weights.loading import LoadReport
 
@@ -17,6 +18,7 @@ _aliases.install()
 __version__ = "0.1.0"
 
 __all__ = [
+    "Imported", "import_model",
     "Block", "Geometry", "Inference", "LoadReport", "NodeRef", "Params", "Ref", "SegkitError", "Shape",
     "SourceLoc", "build", "build_for_inference", "check", "default_registry", "expect", "hookimpl", "load_spec",
     "load_weights", "mismatch", "per_dim", "resolve",

@@ -66,9 +66,12 @@ def parse_inputs(spec: Spec, input) -> dict[str, Shape]:
     return shapes
 
 
-def resolve(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True, **params) -> Graph:
+def resolve(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True,
+            size_option: str = "--input", **params) -> Graph:
     """Load and resolve ``spec`` (path, YAML text, registered name or Spec) into an
-    inferred graph; ``train_heads=False`` drops training-only outputs (aux heads)."""
+    inferred graph; ``train_heads=False`` drops training-only outputs (aux heads).
+    ``size_option`` is the option the caller's user gave the size with, which the hint
+    for a rejected size names (``segkit train`` passes ``--crop``)."""
     registry = registry or default_registry()
     spec = load_spec(spec, registry)
     shapes = parse_inputs(spec, input)
@@ -76,15 +79,17 @@ def resolve(spec, input=None, registry: Registry | None = None, *, train_heads: 
         return Resolver(registry).resolve(spec, params, shapes, SourceLoc("--set"), train_heads)
     except ShapeError as exc:
         if shapes:
-            hint = size_hint(spec, params, shapes, registry)
+            hint = size_hint(spec, params, shapes, registry, size_option)
             if hint:
                 exc.hint = hint
         raise
 
 
-def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry: Registry) -> str | None:
+def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry: Registry,
+              option: str = "--input") -> str | None:
     """When ``shapes`` fail but the spec's example size works: which sizes it accepts,
-    and the nearest accepted input to try."""
+    and the nearest accepted size to try with ``option`` (``--input`` takes CxHxW, any
+    other option, such as ``--crop``, the spatial sizes only)."""
     try:
         graph = Resolver(registry).resolve(spec, params, {}, SourceLoc("--set"))
     except SegkitError:
@@ -96,14 +101,16 @@ def size_hint(spec: Spec, params: dict, shapes: dict[str, Shape], registry: Regi
     fixed = [rule.examples(size, 1)[0] for rule, size in zip(rules, first.spatial)]
     if tuple(fixed) == first.spatial:  # the size is fine; the block's own hint says more
         return None
-    suggestion = "x".join(map(str, (first.channels, *fixed)))
-    return f"this spec accepts {describe(rules)}; try --input {suggestion}"
+    suggestion = "x".join(map(str, (first.channels, *fixed) if option == "--input" else fixed))
+    return f"this spec accepts {describe(rules)}; try {option} {suggestion}"
 
 
-def check(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True, **params) -> Report:
+def check(spec, input=None, registry: Registry | None = None, *, train_heads: bool = True,
+          size_option: str = "--input", **params) -> Report:
     """Validate ``spec`` and infer every node, without torch; returns the per-node Report
-    (shapes, stride, receptive field, params, MACs, accepted input sizes)."""
-    graph = resolve(spec, input, registry, train_heads=train_heads, **params)
+    (shapes, stride, receptive field, params, MACs, accepted input sizes). ``size_option``:
+    see :func:`resolve`."""
+    graph = resolve(spec, input, registry, train_heads=train_heads, size_option=size_option, **params)
     return make_report(graph, graph.input_shapes)
 
 

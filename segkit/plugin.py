@@ -3,8 +3,8 @@ datasets, specs, metrics, losses, weight formats or post-processors to segkit im
 in one place. Import only from here (``from segkit.plugin import Block, hookimpl``);
 the modules behind these names may move, this module's names do not.
 
-Importing this module does not import torch: the dataset base classes and the test
-kit, which need it, load on first use of their names.
+Importing this module does not import torch: the test kit, which needs it, loads on
+first use of its names; the dataset base classes are torch-free to import too.
 
 Hooks
     ``hookimpl`` marks a function named after a hook of :mod:`segkit.plugins.hookspecs`
@@ -12,7 +12,7 @@ Hooks
 Blocks
     ``Block`` (a Python block: ``Params``, ``infer``, ``build``), ``Macro`` (a block that
     expands into a sub-spec), ``Params``, ``Shape``, ``Inference`` (what ``infer``
-    returns), ``Geometry`` (stride and receptive field), ``expect`` / ``ParamError`` /
+    returns), ``Geometry`` / ``POINTWISE`` (stride and receptive field), ``expect`` / ``ParamError`` /
     ``mismatch`` (located errors), ``per_dim``, ``NodeRef`` / ``Ref`` (params that name
     another node), and the param types ``PosInt``, ``NonNegInt``, ``Sizes``,
     ``NonNegSizes``, ``Eps``.
@@ -28,7 +28,7 @@ Datasets and lazy entries
 Errors
     ``SegkitError``, ``InputError``, ``ShapeError``, ``SourceLoc``.
 Testing
-    ``block_test``, ``check_block``, ``check_against_torch``, ``check_compiles``,
+    ``block_test``, ``check_block``, ``check_against_torch``, ``check_claims``, ``check_compiles``,
     ``params_strategy``, ``shapes``, ``make_registry`` (see :mod:`segkit.testing`).
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 
 from segkit.core.block import Block, Macro, NodeRef, ParamError, Params, Ref, expect, mismatch, per_dim
-from segkit.core.shape import Geometry, Inference, Shape
+from segkit.core.shape import POINTWISE, Geometry, Inference, Shape
 from segkit.core.size_algebra import Dim, SizeSet, SpatialRule, equal, equal_sizes, every, keeps_size, select, some
 from segkit.errors import InputError, SegkitError, ShapeError, SourceLoc
 from segkit.ops.params import Eps, NonNegInt, NonNegSizes, PosInt, Sizes
@@ -54,12 +54,14 @@ LOADED_ON_USE = {
     "block_test": "segkit.testing",
     "check_block": "segkit.testing",
     "check_against_torch": "segkit.testing",
+    "check_claims": "segkit.testing",
     "check_compiles": "segkit.testing",
     "params_strategy": "segkit.testing",
     "shapes": "segkit.testing",
     "make_registry": "segkit.testing",
 }
-"""Names whose modules import torch: imported when first used, not with this module."""
+"""Names imported when first used, not with this module: the test kit imports torch and
+hypothesis; the dataset module numpy."""
 
 
 def __getattr__(name: str):
@@ -73,7 +75,7 @@ def __dir__():
 
 
 __all__ = [
-    "Block", "Dim", "Eps", "Geometry", "Inference", "InputError", "Lazy", "Macro", "NodeRef", "NonNegInt", "NonNegSizes",
+    "POINTWISE", "Block", "Dim", "Eps", "Geometry", "Inference", "InputError", "Lazy", "Macro", "NodeRef", "NonNegInt", "NonNegSizes",
     "ParamError", "Params", "PosInt", "Ref", "SegkitError", "Shape", "ShapeError", "SizeSet", "Sizes", "SourceLoc",
     "SpatialRule", "equal", "equal_sizes", "every", "expect", "hookimpl", "keeps_size", "mismatch", "per_dim", "select",
     "some", *LOADED_ON_USE,

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("compiler",),
     ("data", "weights", "views"),
     ("export", "bench"),
+    ("importer",),
     ("api",),
     ("train",),
     ("plugin", "testing", "docgen"),

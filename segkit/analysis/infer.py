@@ -3,7 +3,10 @@ params and MACs of every node, from the blocks' shape rules.
 
 Stride and receptive field follow each block's ``Geometry``:
 jump_out = jump_in * jump, rf_out = rf_in + (kernel - 1) * min(jump_in, jump_out);
-multi-input nodes take the largest receptive field and the first input's jump.
+multi-input nodes take the largest receptive field and the first input's jump. A block
+that declares no geometry gets its jump from the ratio of its input and output sizes
+and an unknown receptive field (``Grid.known`` False, shown as ``?``), which stays
+unknown downstream until a global block; a wrong number is never shown.
 Results go to ``node.meta``: ``inference``, ``shapes`` and ``grids``.
 """
 from __future__ import annotations
@@ -21,10 +24,12 @@ from segkit.errors import MismatchError, SegkitError, ShapeError
 @dataclass(frozen=True)
 class Grid:
     """Sample spacing (``jump``, the output stride) and receptive field per spatial dim;
-    ``rf`` is None when every output sees the whole input."""
+    ``rf`` is None when every output sees the whole input; ``known`` is False when a
+    block on the way declared no geometry (``rf`` is then meaningless)."""
 
     jump: tuple[Fraction, ...]
     rf: tuple[int, ...] | None
+    known: bool = True
 
     @classmethod
     def identity(cls, rank: int) -> "Grid":
@@ -107,19 +112,24 @@ class Analysis:
         if not grids:
             return Grid.identity(out.rank)
         jump_in = grids[0].jump
-        rf_in = None if any(g.rf is None for g in grids) else tuple(max(dims) for dims in zip(*(g.rf for g in grids)))
+        seen_all = any(g.rf is None and g.known for g in grids)
+        known = seen_all or all(g.known for g in grids)
+        rf_in = None if seen_all or not known else tuple(max(dims) for dims in zip(*(g.rf for g in grids)))
         geo = inference.geometry
-        if geo.global_:
+        if geo is None or geo.global_:
             ratio = tuple(Fraction(a, b) for a, b in zip(shapes[0].spatial, out.spatial)) \
                 if shapes and shapes[0].rank == out.rank else (Fraction(1),) * out.rank
-            return Grid(tuple(j * r for j, r in zip(jump_in, ratio)), None)
+            jump_out = tuple(j * r for j, r in zip(jump_in, ratio))
+            if geo is None and not seen_all:
+                return Grid(jump_out, None, known=False)
+            return Grid(jump_out, None)
         if geo.like is not None:
             like = self.grid(node.inputs[geo.like])
-            return Grid(like.jump, rf_in)
+            return Grid(like.jump, rf_in, known)
         jump = geo.jump or (Fraction(1),) * out.rank
         jump_out = tuple(a * b for a, b in zip(jump_in, jump))
         if rf_in is None or geo.kernel is None:
-            return Grid(jump_out, rf_in)
+            return Grid(jump_out, rf_in, known)
         rf = tuple(int(r + (k - 1) * min(a, b)) for r, k, a, b in zip(rf_in, geo.kernel, jump_in, jump_out))
         return Grid(jump_out, rf)
 

@@ -43,7 +43,10 @@ class Row:
 
     @property
     def receptive_field(self) -> str:
-        return _per_output(["-" if g is None else "global" if g.rf is None else _dims(g.rf) for g in self.grids])
+        """Receptive field per output: sizes, ``global``, or ``?`` where a block on the
+        way declares no geometry."""
+        return _per_output(["-" if g is None else "?" if not g.known else "global" if g.rf is None else _dims(g.rf)
+                            for g in self.grids])
 
 
 def _per_output(texts: list[str]) -> str:

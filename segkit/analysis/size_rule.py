@@ -28,6 +28,25 @@ class SizeRule:
             return True
         return self.minimum is not None and size >= self.minimum and size % self.period in self.residues
 
+    def at_least(self, size: int) -> int | None:
+        """The smallest accepted size >= ``size`` (None when no size is): where
+        prediction pads an image of size ``size`` to."""
+        if self.minimum is None:
+            return next((s for s in self.also if s >= size), None)
+        if size in self.also:
+            return size
+        s = max(size, self.minimum)
+        return next(s + k for k in range(self.period) if self.accepts(s + k))
+
+    def residue_class(self, size: int) -> SizeRule:
+        """The accepted sizes congruent to accepted ``size`` modulo the period (the
+        ``period*k + r`` one symbolic dimension can state); ``self`` when there is one
+        residue."""
+        if len(self.residues) <= 1 or self.minimum is None:
+            return self
+        r = size % self.period
+        return SizeRule(self.minimum + (r - self.minimum) % self.period, self.period, (r,), bound=self.bound)
+
     def examples(self, near: int, count: int = 2) -> list[int]:
         """Accepted sizes closest to ``near``."""
         if self.minimum is None:
@@ -54,6 +73,22 @@ class SizeRule:
         if self.also:
             text += f" (also {_runs(self.also)})"
         return text + checked
+
+
+class AcceptedSizes(list):
+    """The input sizes a spec accepts: one SizeRule per spatial dim (the list), for the
+    checks that hold per dim, and ``any_dim``: coupled clauses (a map that needs more
+    than one element: 1x7 works, 1x1 does not), each one SizeRule per dim of which at
+    least one must accept."""
+
+    def __init__(self, rules=(), any_dim=()):
+        super().__init__(rules)
+        self.any_dim: tuple[tuple[SizeRule, ...], ...] = tuple(any_dim)
+
+    def accepts(self, spatial) -> bool:
+        """Whether inputs of spatial sizes ``spatial`` (one per dim) are accepted."""
+        return all(rule.accepts(s) for rule, s in zip(self, spatial)) and \
+            all(any(rule.accepts(s) for rule, s in zip(clause, spatial)) for clause in self.any_dim)
 
 
 def _runs(values: tuple[int, ...]) -> str:
@@ -99,5 +134,9 @@ def reduce_period(period: int, residues: tuple[int, ...]) -> tuple[int, tuple[in
 def describe(rules: list[SizeRule]) -> str:
     names = ["H", "W"] if len(rules) == 2 else (["D", "H", "W"] if len(rules) == 3 else ["L"])
     if len(rules) >= 2 and len(set(rules)) == 1:
-        return rules[0].describe(", ".join(names[: len(rules)]))
-    return "; ".join(rule.describe(name) for rule, name in zip(rules, names))
+        text = rules[0].describe(", ".join(names[: len(rules)]))
+    else:
+        text = "; ".join(rule.describe(name) for rule, name in zip(rules, names))
+    for clause in getattr(rules, "any_dim", ()):
+        text += "; and " + " or ".join(rule.describe(name) for rule, name in zip(clause, names))
+    return text

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Optional
 
 from segkit.core.block import Block, NodeRef, Params, expect, per_dim
-from segkit.core.shape import Inference, Shape
+from segkit.core.shape import POINTWISE, Inference, Shape
 from segkit.core.size_algebra import SpatialRule, every
 from segkit.ops.conv import ConvTranspose, ConvTransposeParams, check_rank, positive, transposed_sizes
 from segkit.ops.params import NonNegSizes, PosInt, Sizes
@@ -111,7 +111,7 @@ class OffsetCrop(Block):
         expect(all(o + n <= s for o, n, s in zip(offset, like.spatial, x.spatial)),
                f"cannot crop {'x'.join(map(str, like.spatial))} at offset {list(offset)} from input {x}",
                "the input must be at least offset + the size of 'like' in every dim")
-        return Inference({"out": x.with_spatial(like.spatial)})
+        return Inference({"out": x.with_spatial(like.spatial)}, geometry=POINTWISE)
 
     def spatial_rule(self, p, x, like):
         offset = per_dim(p.offset, len(x), "offset")

@@ -20,6 +20,7 @@ from segkit.cli.options import (
 from segkit.compiler.codegen import compile_graph
 from segkit.core.suggest import did_you_mean
 from segkit.errors import InputError, SourceLoc
+from segkit.export.dynamic_lint import check_dynamic
 from segkit.export.lint import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, check_export
 
 # torch is imported inside functions (as is rich), so that importing this module, and so
@@ -46,7 +47,7 @@ def _format_for(fmt: str | None, output: str) -> str:
 def _inference_graph(spec, inputs, sets):
     params = parse_sets(sets)
     report = api.check(spec, parse_input_option(inputs), registry(), train_heads=False, **params)
-    return report.graph, params
+    return report, params
 
 
 def _human_bytes(n: float | None) -> str:
@@ -75,8 +76,11 @@ def _human_bytes(n: float | None) -> str:
 @click.option("--opset", type=int, default=None, help="ONNX opset [default: 17].")
 @click.option("--tolerance", type=float, default=1e-4, show_default=True,
               help="Largest max-abs difference from PyTorch accepted when checking the file.")
+@click.option("--dynamic", is_flag=True, help="One file for every accepted input size (onnx, exported-program); "
+                                              "checked at three or more of them.")
 @user_errors
-def export_command(spec, output, fmt, weights, weights_format, inputs, sets, batch, fold_bn, opset, tolerance):
+def export_command(spec, output, fmt, weights, weights_format, inputs, sets, batch, fold_bn, opset, tolerance,
+                   dynamic):
     """Export SPEC (eval mode, without training-only heads) to ONNX, TorchScript
     (torch.jit.trace, which PyTorch has deprecated: prefer exported-program) or a
     torch.export ExportedProgram, and check the written file against PyTorch on a
@@ -85,7 +89,9 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
     Before exporting to ONNX, a lint of the static graph names every node that will not
     export (e.g. adaptive pooling whose bins do not divide the feature map) and refuses.
     The export is for the input size given (default: the spec's); ONNX files take any
-    batch size.
+    batch size. With --dynamic the file takes every input size the spec accepts (the
+    rule `segkit sizes` prints, stored in the file), or the lint names the nodes that
+    keep it to one size.
     """
     from segkit.compiler.fold_bn import count_bn
     from segkit.compiler.fold_bn import fold_bn as fold
@@ -100,9 +106,14 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
                          f"use an opset from {MIN_OPSET} to {MAX_OPSET} (default {DEFAULT_OPSET})")
     if fmt == "onnx":
         onnx_available()
-    graph, params = _inference_graph(spec, inputs, sets)
+    report, params = _inference_graph(spec, inputs, sets)
+    graph = report.graph
     for issue in check_export(graph, fmt, opset):
         click.echo(issue.format(), err=True)
+    rules = None
+    if dynamic:
+        check_dynamic(graph, fmt)
+        rules = report.accepted_sizes
 
     import torch
 
@@ -116,12 +127,20 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
     example = {name: torch.randn((batch, *shape.as_tuple()), generator=generator)
                for name, shape in graph.input_shapes.items()}
     check_batch = 2 if fmt == "onnx" and batch == 1 else batch
-    result = export_model(model, example, fmt, output, opset=opset, check_batch=check_batch, tolerance=tolerance)
+    result = export_model(model, example, fmt, output, opset=opset, check_batch=check_batch, tolerance=tolerance,
+                          dynamic=rules)
     sizes = ", ".join(f"{name} {shape}" for name, shape in graph.input_shapes.items())
+    if result.rule is not None:
+        sizes = f"every input size with {result.rule} (any batch); stored in the file"
     click.echo(f"wrote {result.path} ({fmt}, {_human_bytes(result.size_bytes)}) for {sizes}; "
                f"outputs: {', '.join(result.outputs)}")
+    checked = "" if result.sizes is None else f" at sizes {', '.join('x'.join(map(str, s)) for s in result.sizes)}"
     click.echo(f"max abs diff vs PyTorch: {result.max_abs_diff:.3g} ({result.runtime}, random input of batch "
-               f"{check_batch if fmt != 'exported-program' else batch}; tolerance {tolerance:g})")
+               f"{check_batch if fmt != 'exported-program' or dynamic else batch}{checked}; "
+               f"tolerance {tolerance:g})")
+    if result.runtime_guards:
+        click.echo("  torch.export could not prove some of its guards for every size of the rule; "
+                   "the file checks them when it runs")
     if result.argmax_flips:
         click.echo(f"  {result.argmax_flips} max-pool argmax ties were resolved differently by the file (plain "
                    f"difference {result.unconditioned_diff:.3g}); the difference above follows its choices")

@@ -1,6 +1,9 @@
 """Commands that look at one spec: ``check`` (torch-free), ``build``, ``resolve`` and ``graph``."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import click
 
 from segkit import api
@@ -18,7 +21,8 @@ from segkit.compiler.codegen import compile_graph
 from segkit.errors import InputError, SourceLoc
 from segkit.lang.render import render
 from segkit.lang.resolver import evaluate_params
-from segkit.views.graph_drawing import run_dot, to_dot, to_mermaid
+from segkit.views.graph_drawing import PNG_LIMIT, png_size, run_dot, to_dot, to_mermaid
+from segkit.views.graph_explorer import to_html
 from segkit.views.tables import report_table, summary_lines
 from segkit.weights.checkpoint import save_module
 
@@ -103,35 +107,54 @@ def resolve(ctx, spec, sets):
 
 @click.command()
 @spec_argument
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="file.svg | file.png (need Graphviz's dot) | file.dot | file.mmd")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="file.html (interactive page) | file.svg | file.png (need Graphviz's dot) | file.dot | file.mmd; "
+                   "without it, the text goes to stdout")
+@click.option("--format", "text_format", type=click.Choice(["dot", "mermaid"]), default=None,
+              help="What to print without -o.  [default: dot]")
 @input_option
 @set_option
 @click.option("--expand", is_flag=True, help="Show every primitive node, composite blocks as clusters.")
 @user_errors
-def graph(spec, output, inputs, sets, expand):
+def graph(spec, output, text_format, inputs, sets, expand):
     """Draw SPEC: node ids, blocks, and output shapes on the edges."""
-    import shutil
-    from pathlib import Path
-
     report = api.check(spec, parse_input_option(inputs), registry(), **parse_sets(sets))
-    path = Path(output)
-    suffix = path.suffix.lower()
+    if output is None:
+        click.echo((to_mermaid if text_format == "mermaid" else to_dot)(report.graph, expand), nl=False)
+        return
+    if text_format is not None:
+        raise InputError("--format chooses what is printed without -o", SourceLoc("--format"),
+                         "-o takes the format from the file name (.dot, .mmd, .svg, .png, .html)")
+    _write_graph(report, Path(output), expand)
+    click.echo(f"wrote {output}")
+
+
+def _write_graph(report, path: Path, expand: bool) -> None:
+    """``report``'s graph to ``path``, in the format its suffix names."""
+    suffix, loc = path.suffix.lower(), SourceLoc(str(path))
     if suffix == ".mmd":
         path.write_text(to_mermaid(report.graph, expand))
     elif suffix == ".dot":
         path.write_text(to_dot(report.graph, expand))
+    elif suffix == ".html":
+        path.write_text(to_html(report, expand), encoding="utf-8")
     elif suffix in (".svg", ".png"):
         dot = shutil.which("dot")
         if dot is None:
-            raise InputError("Graphviz's `dot` is not installed, so svg/png cannot be rendered",
-                             SourceLoc(output), f"write {path.with_suffix('.dot').name} or "
-                             f"{path.with_suffix('.mmd').name} instead, or install graphviz")
-        path.write_bytes(run_dot(dot, suffix[1:], to_dot(report.graph, expand), SourceLoc(output)))
+            raise InputError("Graphviz's `dot` is not installed, so svg/png cannot be rendered", loc,
+                             f"write {path.with_suffix('.html').name} (no Graphviz needed), "
+                             f"{path.with_suffix('.dot').name} or {path.with_suffix('.mmd').name} instead, "
+                             "or install graphviz")
+        data = run_dot(dot, suffix[1:], to_dot(report.graph, expand), loc)
+        path.write_bytes(data)
+        if suffix == ".png" and max(png_size(data)) >= PNG_LIMIT:
+            width, height = png_size(data)
+            click.echo(f"warning: {path}: the graph is larger than Graphviz's PNG limit of {PNG_LIMIT:,} px per "
+                       f"side, so it was scaled down to {width}x{height} px and its labels are hard to read\n"
+                       f"  hint: write {path.with_suffix('.svg').name} or {path.with_suffix('.html').name} "
+                       "(pan and zoom) instead", err=True)
     else:
-        raise InputError(f"unknown graph format {suffix or '(none)'}", SourceLoc(output),
-                         "use .svg, .png, .dot or .mmd")
-    click.echo(f"wrote {output}")
+        raise InputError(f"unknown graph format {suffix or '(none)'}", loc, "use .html, .svg, .png, .dot or .mmd")
 
 
 COMMANDS = (check, build, merge, resolve, graph,)

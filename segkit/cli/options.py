@@ -1,10 +1,11 @@
 """What every command shares: ``--set`` and ``--input`` parsing, the spec argument,
 the rich console, and ``user_errors``, which turns a SegkitError into a located message
-and exit status 2 (never a traceback; ``--debug`` shows one)."""
+and exit status 2 (never a traceback; ``--debug`` adds one, with the same status)."""
 from __future__ import annotations
 
 import functools
 import sys
+import traceback
 
 import click
 
@@ -46,7 +47,8 @@ def parse_input_option(values: tuple[str, ...]):
 
 
 def user_errors(fn):
-    """Turn SegkitErrors into a located message and exit code 2."""
+    """Turn SegkitErrors and OSErrors into a located message and exit code 2, and Ctrl-C
+    into "interrupted" and exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -54,13 +56,18 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SegkitError as exc:
-            if debug:
-                raise
+            if debug:  # the traceback too, and the same exit status as without --debug
+                traceback.print_exc()
             click.echo(exc.format(), err=True)
             sys.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # the file system refused: an unwritable --out, a full disk, ...
+            if debug:
+                traceback.print_exc()
+            click.echo(os_error(exc).format(), err=True)
+            sys.exit(EXIT_USER_ERROR)
         except Exception as exc:  # a bug in segkit or a plugin: say so, in one line
             if debug:
                 raise
@@ -69,6 +76,15 @@ def user_errors(fn):
             sys.exit(1)
 
     return click.option("--debug", is_flag=True, help="Show Python tracebacks.")(wrapper)
+
+
+def os_error(exc: OSError) -> InputError:
+    """An OSError as a user error at the path it names, with its cause."""
+    path = exc.filename if exc.filename is not None else "<file system>"
+    cause = exc.strerror or str(exc)
+    if exc.filename2 is not None:
+        cause += f" (and {exc.filename2})"
+    return InputError(cause, SourceLoc(str(path)), "check that the path exists, is writable and has space")
 
 
 spec_argument = click.argument("spec")

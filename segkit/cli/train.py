@@ -2,7 +2,6 @@
 commands, so that ``segkit check`` (which loads every command group) stays torch-free."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -12,10 +11,14 @@ from segkit.cli.options import console, parse_sets, registry, set_option, spec_a
 from segkit.errors import InputError, SourceLoc
 from segkit.train import distributed as dist_utils
 from segkit.train import state
+from segkit.train.images import expand_images
 from segkit.train.loading import check_classes, inference_meta, load_trained
 from segkit.train.logs import Progress
-from segkit.train.options import parse_data, parse_floats, parse_hw, parse_kv, parse_weights
+from segkit.train.options import CHECK_LEVELS, parse_data, parse_floats, parse_hw, parse_kv, parse_weights
 from segkit.train.tables import iou_table
+from segkit.train.threads import THREADS_HELP, set_threads
+from segkit.views import strict_json
+from segkit.views.wording import counted
 
 # torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
 
@@ -29,6 +32,35 @@ device_option = click.option("--device", type=click.Choice(["cpu", "cuda"]), def
                              help="Default: cuda when available, else cpu.")
 workers_option = click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
                               help="DataLoader worker processes.")
+threads_option = click.option("--threads", type=click.IntRange(min=1), default=None, help=THREADS_HELP)
+ddp_timeout_option = click.option("--ddp-timeout", type=click.FloatRange(min=0, min_open=True),
+                                  default=dist_utils.DEFAULT_TIMEOUT_S, show_default=True, metavar="SECONDS",
+                                  help="Under torchrun: how long a process waits for the others at a collective "
+                                       "before stopping with a message (a dead or stalled peer).")
+allow_other_build_option = click.option(
+    "--allow-other-build", is_flag=True,
+    help="Load weights trained with another build of the spec (edited file or other --set values) "
+         "as long as they fit; by default such a checkpoint is refused, naming what differs.")
+
+
+def check_data_option(default_help: str):
+    return click.option("--check-data", type=click.Choice(CHECK_LEVELS), default=None,
+                        help="Dataset validation before anything runs: headers (image and mask headers), labels "
+                             "(image headers; masks decoded, labels checked), full (every image decoded too) "
+                             f"[default: {default_help}]. --data-opt validate=... overrides it.")
+
+
+AMP_HELP = "Mixed precision: float16 autocast with a gradient scaler on CUDA, bfloat16 autocast on CPU."
+CHANNELS_LAST_HELP = "channels_last memory format (model and images)."
+COMPILE_HELP = "torch.compile the model (the first batches include compile time)."
+
+
+def speed_options(fn):
+    """--amp, --channels-last and --compile of eval."""
+    fn = click.option("--compile", "compile_", is_flag=True, help=COMPILE_HELP)(fn)
+    fn = click.option("--channels-last", is_flag=True, help=CHANNELS_LAST_HELP)(fn)
+    fn = click.option("--amp", is_flag=True, help=AMP_HELP)(fn)
+    return fn
 
 
 def tta_options(fn):
@@ -59,9 +91,11 @@ def _postprocessor(text):
     return load_postprocessor(text, registry())
 
 
-def _predictor(model, report, scales, flip, window, stride, device, post=None, meta=None):
-    """The Predictor of the TTA options, wrapped in the --postprocess post-processor
-    (``post``, from :func:`_postprocessor`; ``meta`` gives the normalisation to undo)."""
+def _predictor(model, report, scales, flip, window, stride, device, post=None, meta=None, amp=False,
+               channels_last=False, compile_=False):
+    """The Predictor of the TTA and speed options, wrapped in the --postprocess
+    post-processor (``post``, from :func:`_postprocessor`; ``meta`` gives the
+    normalisation to undo)."""
     from segkit.train.evaluation import Predictor
     from segkit.train.postprocess import Postprocessed
 
@@ -69,8 +103,15 @@ def _predictor(model, report, scales, flip, window, stride, device, post=None, m
     stride = parse_hw(stride, "--stride")
     if stride and not window:
         raise InputError("--stride needs --window", SourceLoc("--stride"))
+    if channels_last or compile_:
+        import torch  # here, so that `segkit check`, which loads this module, stays torch-free
+
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if compile_:
+            model = torch.compile(model)
     predictor = Predictor(model, report.accepted_sizes, scales=parse_floats(scales, "--scales"), flip=flip,
-                          window=window, stride=stride, amp=False)
+                          window=window, stride=stride, channels_last=channels_last, amp=amp)
     if post is None:
         return predictor
 
@@ -81,8 +122,9 @@ def _predictor(model, report, scales, flip, window, stride, device, post=None, m
 # --------------------------------------------------------------------------------- train
 
 TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "weight_decay", "warmup_iters",
-              "crop", "workers", "seed", "deterministic", "amp", "channels_last", "eval_every", "device",
-              "loss", "aux_weight", "class_weights", "max_iters_per_epoch", "sets")
+              "crop", "workers", "seed", "deterministic", "amp", "channels_last", "compile", "eval_every", "device",
+              "loss", "aux_weight", "class_weights", "max_iters_per_epoch", "sets", "check_data", "threads",
+              "ddp_timeout")
 
 
 @click.command()
@@ -99,18 +141,20 @@ TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "w
 @click.option("--weight-decay", type=float, default=None, help="[default: 1e-4 sgd, 1e-2 adamw]; not on norms/biases.")
 @click.option("--warmup-iters", type=click.IntRange(min=0), default=50, show_default=True,
               help="Linear warmup before the poly (power 0.9) decay.")
-@click.option("--crop", metavar="HxW", default=None, help="Training crop [default: the synthetic data's size, else 512x512].")
+@click.option("--crop", metavar="HxW", default=None, help="Training crop [default: the dataset's default_crop (synthetic: its size), else 512x512].")
 @workers_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--deterministic", is_flag=True, help="torch.use_deterministic_algorithms(True): bit-exact reruns and resumes.")
-@click.option("--amp", is_flag=True, help="Mixed precision (CUDA only; a no-op on CPU).")
-@click.option("--channels-last", is_flag=True, help="channels_last memory format (CUDA only; a no-op on CPU).")
+@click.option("--amp", is_flag=True, help=AMP_HELP)
+@click.option("--channels-last", is_flag=True, help=CHANNELS_LAST_HELP)
+@click.option("--compile", "compile", is_flag=True, help=COMPILE_HELP)
 @click.option("--eval-every", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Validate every N epochs (and after the last).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder [default: runs/SPECNAME, numbered if it holds a run].")
 @click.option("--resume", is_flag=False, flag_value="", default=None, metavar="[CKPT]",
-              help="Continue from CKPT (default: OUT/last.pt) with its settings; options given again override them.")
+              help="Continue from CKPT (default: OUT/last.pt, or a fresh run when there is none yet) with its "
+                   "settings; options given again override them.")
 @set_option
 @device_option
 @click.option("--loss", default="ce", show_default=True, help="ce, dice, lovasz, ce+dice, ce+lovasz, or a plugin loss.")
@@ -119,6 +163,10 @@ TRAIN_KEYS = ("data", "data_opts", "epochs", "batch_size", "lr", "optimizer", "w
               help="Cross-entropy weight of each class (one per class of the dataset), e.g. to favour rare "
                    "classes; stored with the run's settings.")
 @click.option("--max-iters-per-epoch", type=click.IntRange(min=1), default=None, hidden=True)
+@check_data_option("labels for the train split, full for the val split, so that a bad val image is found "
+                   "before the first epoch")
+@threads_option
+@ddp_timeout_option
 @user_errors
 def train(spec, resume, out, **options):
     """Train SPEC; checkpoints, metrics.csv and curves.png go to --out.
@@ -142,6 +190,10 @@ def train(spec, resume, out, **options):
         resume_path = Path(resume) if resume else Path(out or _default_out(spec, fresh=False)) / "last.pt"
         if out is None:
             out = str(resume_path.parent)
+        if not resume and not resume_path.exists():  # a run killed before its first save: nothing to resume
+            if not launched_by_torchrun_rank_nonzero():
+                click.echo(f"--resume: no checkpoint at {resume_path} yet; starting a fresh run there", err=True)
+            resume_path = None
     elif out is None:
         out = _default_out(spec, fresh=True)
     elif (Path(out) / "last.pt").exists() and not launched_by_torchrun_rank_nonzero():
@@ -210,11 +262,17 @@ def _train_config(spec, out, options, sets, data_options, resume_path, given):
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True)
 @workers_option
 @device_option
+@speed_options
 @set_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
+@allow_other_build_option
+@check_data_option("labels")
+@threads_option
+@ddp_timeout_option
 @user_errors
 def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, stride, postprocess, batch_size,
-                 workers, device, sets, json_path):
+                 workers, device, amp, channels_last, compile_, sets, json_path, allow_other_build, check_data,
+                 threads, ddp_timeout):
     """Evaluate SPEC with --weights on a dataset: per-class IoU, mIoU, pixel accuracy, fwIoU.
 
     Runs sharded over processes under torchrun (each sample counted once).
@@ -225,14 +283,21 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
 
     data_arg = parse_data(data, data_opts)
     post = _postprocessor(postprocess)
-    env = dist_utils.setup(device)
+    env = dist_utils.setup(device, ddp_timeout)
+    set_threads(threads, workers)
     try:
-        model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), env.device, registry())
+        model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), env.device, registry(),
+                                                 allow_other_build)
         meta = inference_meta(checkpoint, report)
 
-        dataset = datamod.open_dataset(data_arg, split, registry(), transform=eval_transforms(meta["mean"], meta["std"]))
+        dataset = datamod.open_dataset(data_arg, split, registry(), transform=eval_transforms(meta["mean"], meta["std"]),
+                                       check=check_data)
+        warning = datamod.unlabeled_warning(dataset, split)
+        if warning and env.is_main:
+            click.echo(warning, err=True)
         check_classes(report, dataset.num_classes, str(data_arg), weights)
-        predictor = _predictor(model, report, scales, flip, window, stride, env.device, post, meta)
+        predictor = _predictor(model, report, scales, flip, window, stride, env.device, post, meta, amp,
+                               channels_last, compile_)
         loader = datamod.eval_loader(dataset, batch_size, workers, env)
         out = console()
         with Progress(out, enabled=env.is_main) as progress:
@@ -252,7 +317,9 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
                            "split": split, "images": len(dataset), "processes": env.world,
                            "postprocess": postprocess, **summary,
                            "classes": matrix.table(names if len(names) == dataset.num_classes else None)}
-                Path(json_path).write_text(json.dumps(payload, indent=2, default=float) + "\n")
+                Path(json_path).write_text(strict_json.dumps(payload) + "\n")
+    except RuntimeError as exc:  # a dead or stalled torchrun peer: say so; anything else is a bug
+        raise dist_utils.peer_error(exc, env, ddp_timeout) or exc
     finally:
         dist_utils.cleanup(env)
 
@@ -273,18 +340,21 @@ def evaluate_cmd(spec, weights, data, data_opts, split, scales, flip, window, st
 @postprocess_option
 @device_option
 @set_option
+@allow_other_build_option
+@threads_option
 @user_errors
 def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, window, stride, postprocess, device,
-            sets):
+            sets, allow_other_build, threads):
     """Segment IMAGES (files or folders) with SPEC and --weights: NAME_mask.png (palette
     PNG of class indices) and, with --overlay, NAME_overlay.png."""
+    paths = expand_images(images)  # before torch and the checkpoint load: a wrong path fails at once
     from segkit.train.data import dataset_class
-    from segkit.train.predict import expand_images, predict_files
+    from segkit.train.predict import predict_files
 
-    paths = expand_images(images)
     post = _postprocessor(postprocess)
     device = dist_utils.pick_device(device)
-    model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), device, registry())
+    set_threads(threads, workers=0)
+    model, report, checkpoint = load_trained(spec, weights, parse_sets(sets), device, registry(), allow_other_build)
     dataset_meta = None
     if data and not checkpoint.get("dataset"):
         cls = dataset_class(parse_data(data), registry())
@@ -294,7 +364,7 @@ def predict(spec, images, weights, out, overlay, alpha, data, scales, flip, wind
     predictor = _predictor(model, report, scales, flip, window, stride, device, post, meta)
     out = Path(out)
     written = predict_files(predictor, paths, out, meta, device, overlay, alpha)
-    click.echo(f"wrote {len(written)} files for {len(paths)} images to {out}")
+    click.echo(f"wrote {counted(len(written), 'file')} for {counted(len(paths), 'image')} to {out}")
 
 
 COMMANDS = (train, evaluate_cmd, predict,)

@@ -67,7 +67,7 @@ def compile_graph(graph: Graph):
         fx.output(next(iter(outputs.values())))
     else:
         fx.output(outputs)
-    make_inplace(fx, modules, lambda n: graph.shape(n.meta["segkit_value"]) if "segkit_value" in n.meta else None)
+    make_inplace(fx, modules)
     return torch.fx.GraphModule(_hierarchy(modules), fx, class_name=class_name(graph.name))
 
 

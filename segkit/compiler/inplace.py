@@ -33,19 +33,18 @@ INPLACE_ACTIVATIONS = (nn.ReLU, nn.ReLU6)
 """Activations made in-place: their backward reads only their own output."""
 
 
-def make_inplace(graph: torch.fx.Graph, modules: dict[str, nn.Module], shape_of) -> None:
+def make_inplace(graph: torch.fx.Graph, modules: dict[str, nn.Module]) -> None:
     """Rewrite ``graph`` (and its ``modules``, keyed by target) in place: every ReLU/ReLU6
     module and every ``add`` whose first input may be overwritten (see the module doc)
-    becomes in-place. ``shape_of(fx_node)`` gives a node's static shape (None if unknown),
-    so that a sum only writes into an input that already has the sum's shape."""
+    becomes in-place. The decision reads no shape, so it holds at every input size: a
+    sum whose first input is smaller than the sum at some size (broadcasting) adds out
+    of place there, at run time (``functional.add_into``)."""
     for node in graph.nodes:
         if node.op == "call_module" and isinstance(modules.get(node.target), INPLACE_ACTIVATIONS):
             if _overwritable(node.args[0], modules):
                 modules[node.target].inplace = True
-        elif node.op == "call_function" and node.target is functional.add:
-            first = node.args[0]
-            if _overwritable(first, modules) and shape_of(first) is not None and shape_of(first) == shape_of(node):
-                node.target = functional.add_into
+        elif node.op == "call_function" and node.target is functional.add and _overwritable(node.args[0], modules):
+            node.target = functional.add_into
 
 
 def _overwritable(node, modules) -> bool:

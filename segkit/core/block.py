@@ -122,9 +122,13 @@ class Block:
         return type(self).__module__
 
 
-def expect(condition: bool, message: str, hint: str | None = None) -> None:
-    """Raise a ShapeError unless ``condition``; the caller adds the node location."""
+def expect(condition: bool, message: str, hint: str | None = None, param: str | None = None) -> None:
+    """Raise an error unless ``condition``: with ``param``, a :class:`ParamError` that the
+    resolver reports at that param's line in the spec (the node's line when the param is
+    not written there); without, a ShapeError located at the node."""
     if not condition:
+        if param is not None:
+            raise ParamError(param, message, hint)
         raise ShapeError(message, hint=hint)
 
 

@@ -15,13 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import torch
-from torch.utils.data import Dataset
-
+from segkit.data.pixels import rgb8
 from segkit.errors import InputError, SourceLoc
 
-# Pillow is imported inside functions: optional for what most callers do.
+# torch, numpy and Pillow are imported inside functions: importing this module (a
+# plugin's dataset class subclasses SegDataset) must not import torch or numpy, so that
+# registering a dataset keeps `segkit check` free of them; Pillow is optional for most callers.
 
 
 IGNORE_INDEX = 255
@@ -60,12 +59,13 @@ def require_dir(path: Path | str | None, what: str) -> Path:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """An ``H x W x 3`` uint8 RGB array; InputError naming ``path`` when unreadable."""
+    """An ``H x W x 3`` uint8 RGB array (16-bit grayscale scaled to its content:
+    :mod:`segkit.data.pixels`); InputError naming ``path`` when unreadable."""
     from PIL import Image
 
     try:
         with Image.open(path) as img:
-            return np.array(img.convert("RGB"))
+            return rgb8(img)
     except FileNotFoundError:
         raise InputError(f"image file {Path(path).name} does not exist", located(path)) from None
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, ... on bad data
@@ -89,6 +89,7 @@ def image_size(path: Path) -> tuple[int, int]:
 def read_mask_raw(path: Path) -> np.ndarray:
     """The stored label values: ``H x W`` for L/P/I modes (palette indices for P), or
     ``H x W x 3`` for RGB masks (the dataset maps colours)."""
+    import numpy as np  # here, not at module level: see the imports
     from PIL import Image
 
     try:
@@ -107,6 +108,8 @@ def read_mask_raw(path: Path) -> np.ndarray:
 def identity_lut(num_classes: int, ignore_index: int) -> np.ndarray:
     """Stored value -> class index: ``v`` for ``v < num_classes``, ignore stays ignore,
     everything else ``-1`` (invalid)."""
+    import numpy as np  # here, not at module level: see the imports
+
     lut = np.full(max(256, num_classes, ignore_index + 1), -1, dtype=np.int64)
     lut[:num_classes] = np.arange(num_classes)
     if ignore_index >= 0:
@@ -120,9 +123,16 @@ def _fmt_values(values: Sequence[int]) -> str:
     return shown + (f", ... ({len(values)} values)" if len(values) > 8 else "")
 
 
-class SegDataset(Dataset):
+class SegDataset:
     """Base of every segkit dataset; subclasses set the class attributes and implement
-    :meth:`open` and :meth:`load` (raw arrays of sample ``i``)."""
+    :meth:`open`, ``__len__`` and :meth:`load` (raw arrays of sample ``i``).
+
+    A map-style dataset as ``torch.utils.data.DataLoader`` takes it (``__len__`` and
+    ``__getitem__``), without subclassing torch's ``Dataset``: defining a subclass
+    imports no torch. ``default_crop`` (H, W) is the training crop ``segkit train`` uses
+    when ``--crop`` is not given (None: 512x512); ``options`` lists the keyword options
+    ``open`` takes (``--data-opt key=value``), as :func:`parse_options` reads them.
+    """
 
     name: str = "dataset"
     num_classes: int = 0
@@ -131,6 +141,8 @@ class SegDataset(Dataset):
     palette: list[tuple[int, int, int]] = []
     in_channels: int = 3
     splits: tuple[str, ...] = ("train", "val")
+    default_crop: tuple[int, int] | None = None
+    options: dict[str, tuple] = {}
 
     def __init__(self, split: str, transform=None):
         self.split = split
@@ -163,7 +175,12 @@ class SegDataset(Dataset):
         """A name for sample ``i`` (file stem), e.g. for ``segkit predict`` outputs."""
         return f"{i:06d}"
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, i: int):
+        """``(image, mask)`` tensors of sample ``i``: float32 ``C x H x W`` in [0, 1] and
+        int64 ``H x W``, after the transform."""
+        import numpy as np  # here, not at module level: see the imports
+        import torch
+
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
@@ -193,14 +210,18 @@ class FileSegDataset(SegDataset):
         super().__init__(split, transform)
         self.samples = [(Path(a), Path(b)) for a, b in samples]
         self.root = root
+        self.unlabeled: list[Path] = []
+        """Masks that label no pixel, as :meth:`validate` found them."""
         if not self.samples:
             raise InputError(f"no {split} samples found in the {self.name} dataset",
                              located(root or "--data"))
 
     @classmethod
     def finish_open(cls, dataset: "FileSegDataset", validate) -> "FileSegDataset":
+        """``dataset`` validated at the level of the ``validate`` option: False (none),
+        "headers", True (image headers, masks decoded) or "full" (images decoded too)."""
         if validate:
-            dataset.validate(full=validate != "headers")
+            dataset.validate(full=validate != "headers", decode=validate == "full")
         return dataset
 
     def __len__(self) -> int:
@@ -220,6 +241,8 @@ class FileSegDataset(SegDataset):
 
     def map_labels(self, raw: np.ndarray, path: Path) -> np.ndarray:
         """Class indices (int64, ``ignore_index`` where unlabeled) of a stored mask."""
+        import numpy as np  # here, not at module level: see the imports
+
         if raw.ndim == 3:
             raw = self.map_colours(raw, path)
             return self._check_range(raw, path)
@@ -235,6 +258,8 @@ class FileSegDataset(SegDataset):
         return mapped
 
     def _check_range(self, labels: np.ndarray, path: Path) -> np.ndarray:
+        import numpy as np  # here, not at module level: see the imports
+
         labels = labels.astype(np.int64)
         bad = (labels < 0) | (labels >= self.num_classes)
         bad &= labels != self.ignore_index
@@ -261,40 +286,48 @@ class FileSegDataset(SegDataset):
                 f"image {image_path.name} is {image_hw[1]}x{image_hw[0]} (WxH) but its mask "
                 f"{mask_path.name} is {mask_hw[1]}x{mask_hw[0]}", located(mask_path))
 
-    def check_sample(self, i: int, full: bool = True) -> None:
-        """Check one sample: files exist and decode (image header only), sizes agree, and
-        (``full``) every mask label is a class or the ignore index."""
+    def check_sample(self, i: int, full: bool = True, decode: bool = False) -> bool:
+        """Check one sample: files exist and decode (the image header only, unless
+        ``decode``: a truncated image is found only by decoding it), sizes agree, and
+        (``full``) every mask label is a class or the ignore index. Whether the mask
+        labels any pixel (True when not ``full``: the mask was not read)."""
         image_path, mask_path = self.samples[i]
         if not image_path.is_file():
             raise InputError(f"image file {image_path.name} does not exist", located(image_path))
         if not mask_path.is_file():
             raise InputError(f"mask file {mask_path.name} for image {image_path.name} does not exist",
                              located(mask_path))
-        hw = image_size(image_path)
+        hw = read_image(image_path).shape[:2] if decode else image_size(image_path)
+        labeled = True
         if full:
-            mask_hw = self.map_labels(read_mask_raw(mask_path), mask_path).shape[:2]
+            labels = self.map_labels(read_mask_raw(mask_path), mask_path)
+            mask_hw = labels.shape[:2]
+            labeled = bool((labels != self.ignore_index).any())
         else:
             mask_hw = image_size(mask_path)
         self._check_sizes(hw, mask_hw, image_path, mask_path)
+        return labeled
 
-    def validate(self, full: bool = True, workers: int | None = None) -> None:
-        """Check every sample (threads decode masks in parallel); raise the first error in
-        sample order. ``full=False`` reads headers only and skips the label check."""
+    def validate(self, full: bool = True, workers: int | None = None, decode: bool = False) -> None:
+        """Check every sample (threads decode in parallel); raise the first error in
+        sample order. ``full=False`` reads headers only and skips the label check;
+        ``decode`` decodes every image too. Masks that label no pixel (all ignore
+        index) are listed in ``unlabeled``, for a warning: they teach nothing."""
         workers = workers or min(8, os.cpu_count() or 1)
         if workers <= 1 or len(self) < 16:
-            for i in range(len(self)):
-                self.check_sample(i, full)
-            return
-        with ThreadPoolExecutor(workers) as pool:
-            results = [pool.submit(self.check_sample, i, full) for i in range(len(self))]
-            for future in results:
-                future.result()
+            labeled = [self.check_sample(i, full, decode) for i in range(len(self))]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                results = [pool.submit(self.check_sample, i, full, decode) for i in range(len(self))]
+                labeled = [future.result() for future in results]
+        self.unlabeled = [self.samples[i][1] for i, ok in enumerate(labeled) if not ok]
 
 
 def parse_options(name: str, options: dict, allowed: dict[str, tuple]) -> dict:
     """Options given to ``open`` converted by ``allowed`` (option -> (type, default));
     command-line strings are parsed (``size="64x48"``, ``length="100"``). Types: int,
-    float, str, "size" (int or HxW), "validate" (True, False or "headers"), "classes"
+    float, str, "size" (int or HxW), "validate" (True or "labels", False, "headers" or
+    "full"), "classes"
     (int, or None to read classes.txt). Unknown names are an InputError."""
     out = {key: default for key, (_, default) in allowed.items()}
     for key, value in options.items():
@@ -316,9 +349,9 @@ def _convert(kind, value):
     if kind == "validate":
         if isinstance(value, str):
             low = value.lower()
-            if low == "headers":
-                return "headers"
-            if low in ("1", "true", "yes", "on", "full"):
+            if low in ("headers", "full"):
+                return low
+            if low in ("1", "true", "yes", "on", "labels"):
                 return True
             if low in ("0", "false", "no", "off"):
                 return False

@@ -7,7 +7,8 @@ Layout::
     root/classes.txt                       (optional: one class name per line)
 
 Options: ``num_classes`` (else the number of lines of ``classes.txt``), ``ignore_index``
-(default 255: the mask value of unlabeled pixels), ``validate`` (True, False, "headers").
+(default 255: the mask value of unlabeled pixels), ``validate`` (True: image headers and
+masks; "full": every image decoded too; "headers"; False).
 """
 from __future__ import annotations
 
@@ -64,8 +65,8 @@ class FolderDataset(FileSegDataset):
             if not d.is_dir():
                 raise InputError(f"folder dataset: missing directory {d.relative_to(root)}", located(d),
                                  "expected images/{train,val}/*.png|jpg and masks/{train,val}/*.png")
-        images = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        masks = {p.stem: p for p in mask_dir.iterdir() if p.suffix.lower() == ".png"}
+        images = image_files(image_dir, IMAGE_SUFFIXES, root)
+        masks = {p.stem: p for p in image_files(mask_dir, (".png",), root)}
         samples = []
         for image in images:
             mask = masks.pop(image.stem, None)
@@ -78,3 +79,21 @@ class FolderDataset(FileSegDataset):
             raise InputError(f"mask {orphan.name} has no image in {image_dir.relative_to(root)}",
                              located(orphan))
         return samples
+
+
+def image_files(folder: Path, suffixes: tuple[str, ...], root: Path) -> list[Path]:
+    """The files of ``folder`` named with ``suffixes``, sorted; InputError for an entry so
+    named that is not a file (a folder ``zz.png``) and for two images of one stem
+    (``s03.jpg`` and ``s03.png``), which one mask ``s03.png`` cannot pair."""
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    by_stem: dict[str, Path] = {}
+    for path in found:
+        if not path.is_file():
+            raise InputError(f"{path.relative_to(root)} is named like an image but is not a file",
+                             located(path), "move or rename it: every entry named *.png|jpg|jpeg must be an image")
+        other = by_stem.setdefault(path.stem, path)
+        if other is not path:
+            raise InputError(f"images {other.name} and {path.name} in {folder.relative_to(root)} have the same "
+                             f"name {path.stem}; a mask pairs with one image by name", located(path),
+                             "keep one of them, or rename the other (and give it its own mask)")
+    return found

@@ -56,9 +56,14 @@ def row_cells(m: Measured) -> list[str]:
             _explained(m)]
 
 
-def wide(markdown_table: str) -> str:
-    """A rows table in a ``div`` the site's CSS lays out with room for the notes."""
-    return f'<div class="rows-table" markdown="1">\n\n{markdown_table}\n</div>\n'
+def wide(markdown_table: str, css_class: str = "rows-table") -> str:
+    """A table in a ``div`` of ``css_class``, which the site's CSS lays out: with room for
+    the notes on a wide screen, as one labelled card per row on a phone."""
+    return f'<div class="{css_class}" markdown="1">\n\n{markdown_table}\n</div>\n'
+
+
+FULL_WIDTH = "---\nhide:\n  - toc\n---\n"
+"""Front matter of the pages of wide tables: no table of contents beside them."""
 
 
 def rows_table(spec: SpecDoc) -> str:
@@ -68,7 +73,7 @@ def rows_table(spec: SpecDoc) -> str:
 
 def page(catalog: Catalog) -> str:
     """The architecture table page: every row of every shipped spec, by group."""
-    lines = ["# Architectures", "",
+    lines = [FULL_WIDTH + "# Architectures", "",
              "Every shipped spec, built as each row says, with segkit's parameters and GMACs next to "
              "the paper's, the official code's or torchvision's. segkit's figures are computed by "
              "`segkit docs` when it writes this page; the reference figures, their sources and the "
@@ -100,9 +105,9 @@ def summary_table(catalog: Catalog, start: str, prefix: str = "") -> str:
 
 def gallery_index(catalog: Catalog) -> str:
     """The gallery's index: one line and a link per shipped spec."""
-    return "\n".join(["# Gallery", "",
+    return "\n".join([FULL_WIDTH + "# Gallery", "",
                       "One page per shipped spec: the graph, the shape table at the spec's example input, "
                       "the parameters and GMACs against the reference, and the citation. The figures below are "
                       "the spec's defaults at its example input, as `segkit check NAME` prints them "
                       f"(training-only heads included); the [architecture table](../{PAGE}) has more builds.", "",
-                      summary_table(catalog, GALLERY_INDEX)])
+                      wide(summary_table(catalog, GALLERY_INDEX), "summary-table")])

@@ -34,7 +34,7 @@ def orphans(site: Site, root: Path) -> list[str]:
     for folder in GENERATED_DIRS:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if path.is_file() and path.suffix in (".md", ".svg") and rel not in known:
+            if path.is_file() and path.suffix in (".md", ".svg", ".html") and rel not in known:
                 found.append(rel)
     return found
 

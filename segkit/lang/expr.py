@@ -10,9 +10,12 @@ and attribute access, lambdas and imports do not exist here.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from segkit.core.suggest import did_you_mean
 from segkit.errors import ExpressionError, SourceLoc
@@ -47,6 +50,29 @@ MAX_WORK = 1_000_000
 string, list or dict it builds. With MAX_DEPTH and the sizes above, these budgets bound
 every expression's time and memory, whatever the interpreter's own limits are."""
 
+MAX_SPEC_WORK = MAX_WORK
+"""Most work all the expressions of one spec may do together (resolving it, composite
+blocks included): MAX_WORK bounds each expression, this bounds a file of thousands of
+expensive ones. The largest built-in spec needs about 5,500 steps."""
+
+_spec_work: ContextVar[list | None] = ContextVar("segkit_spec_work", default=None)
+"""The shared work counter (a one-item list) of the spec being resolved, if any."""
+
+
+@contextmanager
+def spec_budget():
+    """Charge every expression evaluated inside to one counter bounded by MAX_SPEC_WORK.
+    Nested uses (a composite block's sub-spec) share the outermost counter."""
+    if _spec_work.get() is not None:
+        yield
+        return
+    token = _spec_work.set([0])
+    try:
+        yield
+    finally:
+        _spec_work.reset(token)
+
+
 WHOLE = re.compile(r"^\$\{(.*)\}$", re.S)
 EMBEDDED = re.compile(r"\$\{(.*?)\}", re.S)
 
@@ -68,6 +94,7 @@ class _Evaluator:
         self.loc = loc
         self.depth = 0
         self.work = 0
+        self.spec_work = _spec_work.get()
 
     def fail(self, message: str, hint: str | None = None):
         raise ExpressionError(f"in ${{{self.text}}}: {message}", self.loc, hint)
@@ -96,10 +123,17 @@ class _Evaluator:
             self.depth -= 1
 
     def charge(self, units: int) -> None:
-        """Count work against MAX_WORK (the depth is checked before evaluating)."""
+        """Count work against MAX_WORK, and against MAX_SPEC_WORK inside
+        :func:`spec_budget` (the depth is checked before evaluating)."""
         self.work += units
         if self.work > MAX_WORK:
             self.fail(f"the expression does too much work (more than {MAX_WORK:,} steps)")
+        if self.spec_work is not None:
+            self.spec_work[0] += units
+            if self.spec_work[0] > MAX_SPEC_WORK:
+                self.fail(f"the expressions of this spec do too much work together (more than "
+                          f"{MAX_SPEC_WORK:,} steps)", "simplify the expressions, or compute the values once "
+                          "in params")
 
     def visit_Expression(self, node):
         return self.visit(node.body)
@@ -283,20 +317,31 @@ def evaluate(text: str, names: dict, loc: SourceLoc | None = None):
     loc = loc or SourceLoc()
     if len(text) > _MAX_LENGTH:
         raise ExpressionError("expression is too long", loc)
+    tree = _parse(text)
+    if isinstance(tree, str):
+        raise ExpressionError(tree, loc)
+    return _Evaluator(names, text, loc).visit(tree)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.Expression | str:
+    """The checked tree of ``text``, or the message saying why it is no expression.
+    Cached: the same few texts (``${out}`` of a block called at every node, every
+    repeat) are evaluated again and again, and parsing and measuring the nesting cost
+    more than evaluating; the evaluator never changes a tree."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except RecursionError:
-        raise ExpressionError(f"in ${{{_short(text)}}}: expression is too deeply nested", loc) from None
+        return f"in ${{{_short(text)}}}: expression is too deeply nested"
     except MemoryError:
-        raise ExpressionError("expression is too deeply nested", loc) from None
+        return "expression is too deeply nested"
     except SyntaxError as exc:
-        raise ExpressionError(f"in ${{{text}}}: invalid syntax ({exc.msg})", loc) from None
+        return f"in ${{{text}}}: invalid syntax ({exc.msg})"
     except ValueError as exc:
-        raise ExpressionError(f"in ${{{text}}}: {exc}", loc) from None
+        return f"in ${{{text}}}: {exc}"
     if nesting(tree) > MAX_DEPTH:
-        raise ExpressionError(f"in ${{{_short(text)}}}: expression is too deeply nested (more than {MAX_DEPTH} levels)",
-                              loc)
-    return _Evaluator(names, text, loc).visit(tree)
+        return f"in ${{{_short(text)}}}: expression is too deeply nested (more than {MAX_DEPTH} levels)"
+    return tree
 
 
 def nesting(tree: ast.AST) -> int:

@@ -19,6 +19,8 @@ NODE_KEYS = {
     "repeat": {"description": "chain the node N times (i in scope)",
                "anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION]},
     "when": {"description": "false: skip the node (its input passes through)", "anyOf": [{"type": "boolean"}, EXPRESSION]},
+    "args": {"description": "more params as one mapping (for a block chosen by a ${...} expression)",
+             "anyOf": [{"type": "object"}, EXPRESSION]},
 }
 
 

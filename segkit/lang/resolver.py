@@ -28,13 +28,21 @@ from segkit.core.suggest import did_you_mean
 from segkit.errors import GraphError, ReferenceError_, SegkitError, SourceLoc, SpecSchemaError
 from segkit.lang.checks import first_failure
 from segkit.lang.composite import CompositeBlock
-from segkit.lang.expr import SpecFunction, substitute
+from segkit.lang.expr import SpecFunction, spec_budget, substitute
 from segkit.lang.loader import LocMap
 from segkit.lang.schema import NODE_KEYS, Spec, load_spec, validate_spec_data
 
 DEFAULT_SIZE = 256
 MAX_NESTING = 32
 MAX_REPEAT = 1000
+FAILURE = "failure"
+"""node.meta key: the error that stops a node from inferring, deferred until an output
+needs the node."""
+"""``node.meta`` key of the error that stopped a node from inferring at the analysed
+sizes. What a spec computes is what its outputs need: such a node is only an error if
+an output needs it (or something reads its shape); nodes no output needs are left out
+with a warning (``core.graph.lint``) and constrain no size, as in the size rule and the
+built module."""
 
 
 def substitute_deep(value, scope: dict, spec: Spec, path: tuple):
@@ -74,7 +82,12 @@ class Resolver:
     def resolve(self, spec: Spec, params: dict | None = None, input_shapes: dict[str, Shape] | None = None,
                 set_loc: SourceLoc | None = None, train_heads: bool = True) -> Graph:
         """Resolve ``spec``; ``train_heads=False`` leaves out training-only outputs and
-        the nodes only they use (an inference model)."""
+        the nodes only they use (an inference model). Every ``${...}`` evaluated on
+        the way shares one work budget (:func:`segkit.lang.expr.spec_budget`)."""
+        with spec_budget():
+            return self._resolve(spec, params, input_shapes, set_loc, train_heads)
+
+    def _resolve(self, spec, params, input_shapes, set_loc, train_heads) -> Graph:
         values = evaluate_params(spec, params or {}, set_loc)
         graph = Graph(spec.name, spec.inputs, params=values, spec=spec)
         shapes = self.input_shapes(spec, values, input_shapes or {})
@@ -85,6 +98,7 @@ class Resolver:
                 raise SpecSchemaError(check.message, spec.loc("checks", index))
             where = set_loc if check.param in (params or {}) and set_loc else spec.loc("params", check.param)
             raise SpecSchemaError(f"param {check.param!r}: {check.message}", where)
+        self.failed_here: list[Node] = []  # nodes whose own inference failed (not upstream)
         self.analysis = Analysis(graph, shapes)
         self.graph = graph
         bindings = {name: Value(name) for name in spec.inputs}
@@ -95,7 +109,34 @@ class Resolver:
         if not train_heads and not graph.outputs:
             raise GraphError("every output is training-only", spec.loc("outputs"))
         lint(graph, dropped=tuple(v for k, v in outputs.items() if k not in graph.outputs))
+        for node in graph.nodes.values():
+            if FAILURE in node.meta:  # a node an output needs does not infer at these sizes
+                raise node.meta[FAILURE]
         return graph
+
+    def shape(self, value: Value) -> Shape:
+        """The inferred shape of ``value``; raises the error that stopped its producer from
+        inferring when something needs it (``channels()``, a macro's or a composite block's
+        input check)."""
+        failed = self.failure(value)
+        if failed is not None:
+            raise failed
+        return self.graph.shape(value)
+
+    def relocate_failures(self, prefix: str, place) -> None:
+        """Apply ``place`` (what a raised error gets on leaving a block: :func:`relocate`
+        or a note) once to each deferred error that arose inside the block's nodes."""
+        placed = set()
+        for node in self.failed_here:  # usually none: this stays linear in the graph
+            exc = node.meta[FAILURE]
+            if node.id.startswith(prefix) and id(exc) not in placed:
+                place(exc)
+                placed.add(id(exc))
+
+    def failure(self, value: Value) -> SegkitError | None:
+        """The error that stopped ``value``'s producer from inferring, if any."""
+        producer = self.graph.nodes.get(value.node)
+        return producer.meta.get(FAILURE) if producer is not None else None
 
     def input_shapes(self, spec: Spec, values: dict, given: dict[str, Shape]) -> dict[str, Shape]:
         shapes = {}
@@ -110,11 +151,13 @@ class Resolver:
                 raise SpecSchemaError(f"input {name!r} needs a positive channel count, got {channels!r}", loc)
             if name in given:
                 shape = given[name]
+                option = "--input " + (f"{name}=" if len(spec.inputs) > 1 else "")
+                if shape.rank != decl.rank:  # before the channels, so that the hint is a valid size
+                    raise SpecSchemaError(f"input {name!r} has {decl.rank} spatial dims, but {shape} was given", loc,
+                                          f"use {option}{_with_rank(shape, channels, decl.rank)}")
                 if shape.channels != channels:
                     raise SpecSchemaError(f"input {name!r} has {channels} channels, but {shape} was given", loc,
-                                          f"use --input {channels}x{'x'.join(map(str, shape.spatial))}")
-                if shape.rank != decl.rank:
-                    raise SpecSchemaError(f"input {name!r} has {decl.rank} spatial dims, but {shape} was given", loc)
+                                          f"use {option}{channels}x{'x'.join(map(str, shape.spatial))}")
             else:
                 shape = Shape(channels, self.example_size(name, decl, values, spec))
             shapes[name] = shape
@@ -201,7 +244,7 @@ class _Scope:
 
     def channels(self, ref) -> int:
         loc = self.spec.loc(*(self.current[-1] if self.current else ("nodes",)))
-        return self.resolver.graph.shape(self.lookup(ref, loc)).channels
+        return self.resolver.shape(self.lookup(ref, loc)).channels
 
     # nodes
 
@@ -245,6 +288,7 @@ class _Scope:
             if len(inputs) != 1:
                 raise SpecSchemaError("a skipped node (when: false, repeat: 0) needs exactly one input "
                                       "to pass through", loc)
+            self.check_skipped(raw, {**scope, "i": 0} if repeated else scope, path, loc)
             return {"out": inputs[0][0]}
         outs: dict[str, Value] = {}
         steps = []
@@ -258,6 +302,28 @@ class _Scope:
         if repeated:
             self.iterations[node_id] = steps
         return outs
+
+    def check_skipped(self, raw: dict, scope: dict, path: tuple, loc: SourceLoc) -> None:
+        """Validate a skipped node's params against its block all the same (``i`` is 0 in
+        a ``repeat: 0`` node), so that a typo in a branch that is off is an error now,
+        not on the day it is switched on."""
+        fields = self.node_fields(raw, scope, path)
+        block_loc = self.spec.loc(*path, "block")
+        block = self.find_block(substitute(raw["block"], scope, block_loc), block_loc)
+        if isinstance(block, CompositeBlock):
+            self.composite_params(block, fields, path, loc)
+        else:
+            validate_params(block, fields, self.spec, path)
+
+    def composite_params(self, block: CompositeBlock, fields: dict, path: tuple, loc: SourceLoc) -> dict:
+        """The params of a call of ``block``; an unknown one is located at its key."""
+        try:
+            return evaluate_params(block.spec, fields, loc)
+        except SpecSchemaError as exc:
+            bad = next((k for k in fields if k not in block.spec.params), None)
+            if bad is not None:
+                exc.loc = self.spec.loc(*path, bad)
+            raise
 
     def from_values(self, node_id: str, raw: dict, scope: dict, path: tuple) -> list[tuple[Value, str]]:
         """The node's inputs as (value, name as written) pairs."""
@@ -281,9 +347,21 @@ class _Scope:
             return [(self.lookup(r, self.spec.loc(*path, "from", k)), f"{k}={r}") for k, r in refs.items()]
         raise SpecSchemaError(f"'from' must be a name or a list of names, got {refs!r}", loc)
 
-    def call(self, node_id, node_path, raw, scope, inputs, path, loc) -> dict[str, Value]:
+    def node_fields(self, raw: dict, scope: dict, path: tuple) -> dict:
+        """The params of a node call: its param keys, plus the mapping its ``args`` key
+        gives (params that depend on which block a ``${...}`` ``block`` chose)."""
         fields = {k: substitute_deep(v, scope, self.spec, path + (k,))
                   for k, v in raw.items() if k not in NODE_KEYS}
+        args = substitute_deep(raw.get("args", {}), scope, self.spec, path + ("args",))
+        if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+            raise SpecSchemaError(f"'args' must be a mapping of params, got {args!r}", self.spec.loc(*path, "args"))
+        both = next((k for k in args if k in fields), None)
+        if both is not None:
+            raise SpecSchemaError(f"param {both!r} is given both as a key and in 'args'", self.spec.loc(*path, both))
+        return {**fields, **args}
+
+    def call(self, node_id, node_path, raw, scope, inputs, path, loc) -> dict[str, Value]:
+        fields = self.node_fields(raw, scope, path)
         block_name = substitute(raw["block"], scope, self.spec.loc(*path, "block"))
         block = self.find_block(block_name, self.spec.loc(*path, "block"))
         group = self.group or node_id
@@ -317,10 +395,17 @@ class _Scope:
         node = Node(node_path, block, params, values, loc, group, self.trace)
         node.meta["from_names"] = names
         self.resolver.graph.add(node)
+        failed = next(filter(None, map(self.resolver.failure, values)), None)
         try:
-            self.resolver.analysis.run(node)
+            if failed is not None:
+                node.meta[FAILURE] = failed
+            else:
+                self.resolver.analysis.run(node)
         except ParamError as exc:
             raise self.param_error(exc, block, path) from None
+        except SegkitError as exc:
+            node.meta[FAILURE] = exc
+            self.resolver.failed_here.append(node)
         return {name: Value(node_path, name) for name in block.output_names(params)}
 
     def param_error(self, exc: ParamError, block: Block, path: tuple) -> SpecSchemaError:
@@ -333,7 +418,7 @@ class _Scope:
         params = validate_params(block, fields, self.spec, path)
         inputs = self.bind_mapping(block, inputs, path) + self.ref_inputs(block, params, path)
         try:
-            block.validate(params, *(self.resolver.graph.shape(v) for v, _ in inputs))
+            block.validate(params, *(self.resolver.shape(v) for v, _ in inputs))
             data = {"segkit": 1, "name": block.name, **block.expand(params, len(inputs))}
         except ParamError as exc:
             raise self.param_error(exc, block, path) from None
@@ -347,10 +432,12 @@ class _Scope:
         validate_spec_data(data, sub.locs)
         bindings = dict(zip(sub.inputs, (v for v, _ in inputs)))
         try:
-            return self.resolver.expand(sub, {}, node_path + ".", bindings, self.trace + (loc,), group,
+            outs = self.resolver.expand(sub, {}, node_path + ".", bindings, self.trace + (loc,), group,
                                         self.depth + 1)
         except SegkitError as exc:
             raise relocate(exc, block.name, loc) from None
+        self.resolver.relocate_failures(node_path + ".", lambda exc: relocate(exc, block.name, loc))
+        return outs
 
     def ref_inputs(self, block: Block, params, path) -> list[tuple[Value, str]]:
         """Inputs given by node-reference params (``like: image``, ``indices: pool1``),
@@ -395,13 +482,7 @@ class _Scope:
 
     def call_composite(self, block: CompositeBlock, node_path, fields, inputs, raw, path, loc, group):
         sub = block.spec
-        try:
-            sub_params = evaluate_params(sub, fields, loc)
-        except SpecSchemaError as exc:
-            bad = next((k for k in fields if k not in sub.params), None)
-            if bad is not None:
-                exc.loc = self.spec.loc(*path, bad)
-            raise
+        sub_params = self.composite_params(block, fields, path, loc)
         names = list(sub.inputs)
         from_raw = raw.get("from")
         if isinstance(from_raw, dict):
@@ -422,11 +503,11 @@ class _Scope:
         for name, decl in sub.inputs.items():
             if decl.channels is not None:
                 want = substitute(decl.channels, sub_params, sub.loc("inputs", name))
-                have = self.resolver.graph.shape(bindings[name]).channels
+                have = self.resolver.shape(bindings[name]).channels
                 if want != have:
                     raise SpecSchemaError(f"block {block.name!r} expects {want} channels on input {name!r}, "
                                           f"got {have}", loc)
-        failure = first_failure(sub, sub_params, lambda name: self.resolver.graph.shape(
+        failure = first_failure(sub, sub_params, lambda name: self.resolver.shape(
             _input(bindings, name, sub)).channels)
         if failure:
             _, check = failure
@@ -434,15 +515,34 @@ class _Scope:
                 raise SpecSchemaError(f"block {block.name!r}: {check.message}", loc)
             raise SpecSchemaError(f"param {check.param!r} of block {block.name!r}: {check.message}",
                                   self.spec.loc(*path, check.param) if check.param in fields else loc)
+        library = self.resolver.registry.blocks.get(block.name, None) is not None and \
+            self.resolver.registry.blocks[block.name].obj is block
         try:
-            return self.resolver.expand(sub, sub_params, node_path + ".", bindings,
+            outs = self.resolver.expand(sub, sub_params, node_path + ".", bindings,
                                         self.trace + (loc,), group, self.depth + 1)
         except SegkitError as exc:
-            if self.resolver.registry.blocks.get(block.name, None) is not None and \
-                    self.resolver.registry.blocks[block.name].obj is block:
+            if library:
                 raise relocate(exc, block.name, loc) from None
             exc.notes.append(f"in block {block.name!r} called from {loc} (node {node_path!r})")
             raise
+        if library:
+            self.resolver.relocate_failures(node_path + ".", lambda exc: relocate(exc, block.name, loc))
+        else:
+            self.resolver.relocate_failures(node_path + ".", lambda exc: exc.notes.append(
+                f"in block {block.name!r} called from {loc} (node {node_path!r})"))
+        return outs
+
+
+def _with_rank(given: Shape, channels: int, rank: int) -> str:
+    """A size with ``rank`` spatial dims to suggest for ``given``: all its numbers when
+    the channels were left out (``512x512`` for a 2-D input means ``Cx512x512``), else its
+    spatial sizes cut or padded with the last one (``3x512`` -> ``3x512x512``)."""
+    dims = (given.channels, *given.spatial)
+    if len(dims) == rank and given.channels != channels:
+        spatial = dims
+    else:
+        spatial = (given.spatial + (dims[-1],) * rank)[:rank]
+    return "x".join(map(str, (channels, *spatial)))
 
 
 def _input(values: dict, name: str, spec: Spec):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Union
 
@@ -17,11 +18,12 @@ from segkit.core.suggest import did_you_mean
 from segkit.errors import SourceLoc, SpecSchemaError
 from segkit.lang.checks import CheckDecl
 from segkit.lang.extends import merge_extends, spec_registry
+from segkit.lang.limits import MAX_ENTRIES
 from segkit.lang.loader import LocMap, load_yaml, load_yaml_file
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FORMAT_VERSION = 1
-NODE_KEYS = ("block", "from", "repeat", "when")
+NODE_KEYS = ("block", "from", "repeat", "when", "args")
 
 
 class InputDecl(BaseModel):
@@ -100,8 +102,12 @@ class Spec:
                 out[name] = InputDecl(channels=decl)
         return out
 
-    @property
+    @cached_property
     def nodes(self) -> dict[str, dict]:
+        """Node id -> raw node (``null`` nodes, disabled by an ``extends``, left out).
+        Cached: the resolver looks nodes up once per reference, and rebuilding the dict
+        each time made resolving quadratic in the node count; ``data`` is not changed
+        after loading."""
         return {k: v for k, v in (self.data.get("nodes") or {}).items() if v is not None}
 
     @property
@@ -131,6 +137,7 @@ def validate_spec_data(data, locs: LocMap) -> None:
     if not isinstance(data, dict):
         raise SpecSchemaError("a spec is a YAML mapping with keys segkit, name, inputs, nodes, outputs",
                               locs.at(()))
+    _check_sizes(data, locs)
     try:
         SpecFile.model_validate(data)
     except ValidationError as exc:
@@ -163,6 +170,16 @@ def validate_spec_data(data, locs: LocMap) -> None:
             raise SpecSchemaError(f"input name {name!r} must be an identifier", locs.at(("inputs", name)))
         if name in (data.get("nodes") or {}):
             raise SpecSchemaError(f"{name!r} is both an input and a node", locs.at(("nodes", name)))
+
+
+def _check_sizes(data: dict, locs: LocMap) -> None:
+    """Refuse a section (nodes, params, ...) of more than MAX_ENTRIES entries, at the
+    first entry over the limit: resolving is linear or worse in them."""
+    for key, section in data.items():
+        if isinstance(section, (dict, list)) and len(section) > MAX_ENTRIES:
+            over = list(section)[MAX_ENTRIES] if isinstance(section, dict) else MAX_ENTRIES
+            raise SpecSchemaError(f"{key!r} has {len(section):,} entries; a spec may have at most {MAX_ENTRIES:,}",
+                                  locs.at((key, over)), "repeat a node (repeat: N) or call a block instead")
 
 
 def _validate_input(name, decl, locs: LocMap) -> None:

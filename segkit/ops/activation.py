@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from segkit.core.block import Block, Params, expect
-from segkit.core.shape import Inference, Shape
+from segkit.core.shape import POINTWISE, Inference, Shape
 from segkit.core.size_algebra import keeps_size
 from segkit.plugins.hookspecs import hookimpl
 
@@ -57,7 +57,7 @@ class Act(Block):
         params = 0
         if p.kind == "prelu":
             params = x.channels if p.num_parameters == "channel" else 1
-        return Inference({"out": x}, params=params)
+        return Inference({"out": x}, params=params, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -78,7 +78,7 @@ class Softmax(Block):
     spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
-        return Inference({"out": x})
+        return Inference({"out": x}, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -94,7 +94,7 @@ class Sigmoid(Block):
     spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
-        return Inference({"out": x})
+        return Inference({"out": x}, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn

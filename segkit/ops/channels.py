@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 from pydantic import Field
 
 from segkit.core.block import Block, NodeRef, Params, expect, per_dim
-from segkit.core.shape import Inference, Shape
+from segkit.core.shape import POINTWISE, Inference, Shape
 from segkit.core.size_algebra import SpatialRule, every, keeps_size
 from segkit.ops.params import NonNegInt, PosInt, Sizes
 from segkit.plugins.hookspecs import hookimpl
@@ -48,7 +48,7 @@ class Split(Block):
             expect(x.channels % p.parts == 0, f"{p.parts} parts do not divide the {x.channels} channels of input {x}",
                    "give sizes for unequal parts")
             sizes = [x.channels // p.parts] * p.parts
-        return Inference({str(i): x.with_channels(c) for i, c in enumerate(sizes)})
+        return Inference({str(i): x.with_channels(c) for i, c in enumerate(sizes)}, geometry=POINTWISE)
 
     def call(self, p):
         from segkit.ops import functional
@@ -76,7 +76,7 @@ class Slice(Block):
         stop = x.channels if p.stop is None else p.stop
         expect(p.start < stop <= x.channels, f"channel range {p.start}:{stop} is empty or exceeds the "
                                              f"{x.channels} channels of input {x}")
-        return Inference({"out": x.with_channels(stop - p.start)})
+        return Inference({"out": x.with_channels(stop - p.start)}, geometry=POINTWISE)
 
     def call(self, p):
         from segkit.ops import functional
@@ -100,7 +100,7 @@ class PadChannels(Block):
     def infer(self, p, x: Shape) -> Inference:
         expect(p.out >= x.channels, f"out={p.out} is fewer than the {x.channels} channels of input {x}",
                "use slice to drop channels")
-        return Inference({"out": x.with_channels(p.out)})
+        return Inference({"out": x.with_channels(p.out)}, geometry=POINTWISE)
 
     def call(self, p):
         from segkit.ops import functional
@@ -134,7 +134,7 @@ class Crop(Block):
         expect(all(o <= i for o, i in zip(spatial, x.spatial)),
                f"cannot crop input {x} to the larger size {'x'.join(map(str, spatial))}",
                "crop the larger tensor to the smaller, or pad/resize instead")
-        return Inference({"out": x.with_spatial(spatial)})
+        return Inference({"out": x.with_spatial(spatial)}, geometry=POINTWISE)
 
     def spatial_rule(self, p, x, like=None):
         out = like if like is not None else per_dim(p.size, len(x), "size")

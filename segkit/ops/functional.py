@@ -23,10 +23,15 @@ def add(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
 
 def add_into(x: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
     """``add`` that writes the sum into ``x``: the compiler's in-place pass (segkit/compiler/inplace.py)
-    uses it where nothing else reads ``x``. Where ``x``'s dtype cannot hold the sum (a
-    float16 ``x`` plus a float32 other under autocast), it adds out of place, as ``add``."""
+    uses it where nothing else reads ``x``. Where ``x`` cannot hold the sum, it adds out
+    of place, as ``add``: a dtype too narrow (a float16 ``x`` plus a float32 other under
+    autocast), or a shape the sum broadcasts beyond. Whether ``x`` broadcasts depends on
+    the input size (a stride-2 branch of length 1 beside a full one of length 1 at size
+    2, of length 2 at size 3), so it is decided here, per call, and the module runs at
+    every size its report accepts whatever size it was built at."""
     for y in others:
-        x = x.add_(y) if torch.promote_types(x.dtype, y.dtype) == x.dtype else x + y
+        fits = torch.promote_types(x.dtype, y.dtype) == x.dtype and torch.broadcast_shapes(x.shape, y.shape) == x.shape
+        x = x.add_(y) if fits else x + y
     return x
 
 

@@ -6,7 +6,7 @@ compiled graph calls ``segkit.ops.functional`` inline."""
 from __future__ import annotations
 
 from segkit.core.block import Block, mismatch
-from segkit.core.shape import Inference, Shape
+from segkit.core.shape import POINTWISE, Inference, Shape
 from segkit.core.size_algebra import SpatialRule, equal, equal_sizes, every, select, some
 from segkit.plugins.hookspecs import hookimpl
 
@@ -60,7 +60,7 @@ class Concat(Block):
             if x.spatial != xs[0].spatial:
                 raise mismatch(0, i, "spatial sizes differ",
                                "resize one input (resize with like:) or crop it (crop with like:)")
-        return Inference({"out": xs[0].with_channels(sum(x.channels for x in xs))})
+        return Inference({"out": xs[0].with_channels(sum(x.channels for x in xs))}, geometry=POINTWISE)
 
     def call(self, p):
         from segkit.ops import functional
@@ -75,7 +75,7 @@ class Add(Block):
     arity = (2, None)
 
     def infer(self, p, *xs: Shape) -> Inference:
-        return Inference({"out": broadcast(xs)})
+        return Inference({"out": broadcast(xs)}, geometry=POINTWISE)
 
     def spatial_rule(self, p, *xs):
         return broadcast_sizes(xs)
@@ -93,7 +93,7 @@ class Mul(Block):
     arity = (2, None)
 
     def infer(self, p, *xs: Shape) -> Inference:
-        return Inference({"out": broadcast(xs)})
+        return Inference({"out": broadcast(xs)}, geometry=POINTWISE)
 
     def spatial_rule(self, p, *xs):
         return broadcast_sizes(xs)

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from segkit.core.block import Block, Params
-from segkit.core.shape import Inference, Shape
+from segkit.core.shape import POINTWISE, Inference, Shape
 from segkit.core.size_algebra import keeps_size
 from segkit.ops.conv import check_rank
 from segkit.plugins.hookspecs import hookimpl
@@ -32,7 +32,7 @@ class Dropout(Block):
     spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
-        return Inference({"out": x})
+        return Inference({"out": x}, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -52,7 +52,7 @@ class Dropout2d(Block):
 
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "dropout2d")
-        return Inference({"out": x})
+        return Inference({"out": x}, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -67,7 +67,7 @@ class Identity(Block):
     spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
-        return Inference({"out": x})
+        return Inference({"out": x}, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn

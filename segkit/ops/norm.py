@@ -2,7 +2,17 @@
 ``gn`` (Wu & He, "Group Normalization", ECCV 2018; batch-size independent, for small
 segmentation batches) and ``in`` (Ulyanov et al., "Instance Normalization", 2016).
 All keep the input shape and cost no MACs; affine forms learn a scale and shift per
-channel."""
+channel.
+
+Their size checks are exact for a model in eval mode at batch 1, the case ``check``
+states: a norm whose statistics come from the input needs more than one value per
+statistic. ``bn`` uses its running statistics in eval and accepts any size (training
+at batch 1 on a one-element map fails, as torch's BatchNorm does). ``gn`` needs more
+than one value per group: more than one channel per group, or more than one spatial
+element. ``in`` needs more than one spatial element, also when it tracks running
+statistics: eval would use those, but training could not run at that size. "More than
+one spatial element" couples the dims (1x7 is fine, 1x1 is not), so the size rules
+state it as an ``any_dim`` clause."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -10,8 +20,8 @@ from typing import Annotated, Optional
 from pydantic import Field
 
 from segkit.core.block import Block, Params, expect
-from segkit.core.shape import Inference, Shape
-from segkit.core.size_algebra import SpatialRule, keeps_size, some
+from segkit.core.shape import POINTWISE, Inference, Shape
+from segkit.core.size_algebra import SpatialRule, keeps_size, more_than_one_element
 from segkit.ops.conv import check_rank
 from segkit.ops.params import Eps, PosInt
 from segkit.plugins.hookspecs import hookimpl
@@ -42,7 +52,7 @@ class BN(Block):
 
     def infer(self, p, x: Shape) -> Inference:
         expect(x.rank <= 3, f"bn needs 0 to 3 spatial dims, got input {x}")
-        return Inference({"out": x}, params=2 * x.channels if p.affine else 0)
+        return Inference({"out": x}, params=2 * x.channels if p.affine else 0, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
@@ -62,21 +72,30 @@ class GNParams(Params):
 
 class GN(Block):
     """Group normalization (``torch.nn.GroupNorm``): statistics per sample over groups
-    of channels, any spatial rank."""
+    of channels, any spatial rank; a group needs more than one value (more than one
+    channel per group, or more than one spatial element)."""
 
     name = "gn"
     Params = GNParams
-    spatial_rule = keeps_size
 
     def infer(self, p, x: Shape) -> Inference:
         expect(x.channels % p.groups == 0, f"groups={p.groups} must divide the {x.channels} channels of input {x}",
                "choose groups dividing the channels, e.g. 32, 16 or 8")
-        return Inference({"out": x}, params=2 * x.channels if p.affine else 0)
+        expect(x.channels > p.groups or x.numel() > x.channels,
+               f"group norm with one channel per group needs more than one spatial element, got input {x}",
+               "give a larger input, or fewer groups")
+        return Inference({"out": x}, params=2 * x.channels if p.affine else 0, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         import torch.nn as nn
 
         return nn.GroupNorm(p.groups, x.channels, eps=p.eps, affine=p.affine)
+
+    def spatial_rule(self, p, x):
+        """A group of one channel needs more than one spatial element (a coupled check);
+        several channels per group accept every size."""
+        one_per_group = x.channels == p.groups
+        return SpatialRule({"out": x}, any_dim=(more_than_one_element(x),) if one_per_group else ())
 
 
 class INParams(Params):
@@ -92,7 +111,7 @@ class INParams(Params):
 
 class InstanceNorm(Block):
     """Instance normalization (``torch.nn.InstanceNormNd``): statistics per sample and
-    channel over the spatial dims, which need more than one element."""
+    channel over the spatial dims, which need more than one element in total."""
 
     name = "in"
     Params = INParams
@@ -102,10 +121,10 @@ class InstanceNorm(Block):
     def infer(self, p, x: Shape) -> Inference:
         check_rank(x, "in")
         expect(x.numel() > x.channels, f"instance norm needs more than one spatial element, got input {x}")
-        return Inference({"out": x}, params=2 * x.channels if p.affine else 0)
+        return Inference({"out": x}, params=2 * x.channels if p.affine else 0, geometry=POINTWISE)
 
     def spatial_rule(self, p, x):
-        return SpatialRule({"out": x}, some(s >= 2 for s in x))
+        return SpatialRule({"out": x}, any_dim=(more_than_one_element(x),))
 
     def build(self, p, x: Shape):
         import torch.nn as nn

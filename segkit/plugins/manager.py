@@ -21,7 +21,8 @@ ENTRY_POINT_GROUP = "segkit"
 BUILTIN_PLUGINS = (
     # primitive ops, one family per module
     "segkit.ops.conv", "segkit.ops.norm", "segkit.ops.activation", "segkit.ops.pool", "segkit.ops.resize",
-    "segkit.ops.merge", "segkit.ops.channels", "segkit.ops.misc",
+    "segkit.ops.merge", "segkit.ops.channels", "segkit.ops.misc", "segkit.ops.padding", "segkit.ops.channel_norm",
+    "segkit.ops.residual",
     # blocks of the literature: the YAML ones, then one module per Python block family
     "segkit.blocks.yaml_blocks", "segkit.blocks.crp", "segkit.blocks.mrf", "segkit.blocks.refinenet",
     "segkit.blocks.dense_block", "segkit.blocks.vgg_stage", "segkit.blocks.context_encoding", "segkit.blocks.aspp",

@@ -12,11 +12,11 @@ import random
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, Subset, default_collate
 from torch.utils.data.distributed import DistributedSampler
 
 from segkit.data.transforms import IMAGENET_MEAN, IMAGENET_STD
-from segkit.errors import InputError, SourceLoc
+from segkit.errors import InputError, SegkitError, SourceLoc
 from segkit.train.distributed import shard
 from segkit.train.options import DataArg
 
@@ -26,15 +26,35 @@ def dataset_class(data: DataArg, registry):
     return registry.get("dataset", data.name, SourceLoc("--data"))
 
 
-def open_dataset(data: DataArg, split: str, registry, transform=None):
-    """The ``split`` of ``data``, opened (and validated) by its registered class."""
+def open_dataset(data: DataArg, split: str, registry, transform=None, check: str | None = None):
+    """The ``split`` of ``data``, opened (and validated) by its registered class; ``check``
+    (one of :data:`segkit.train.options.CHECK_LEVELS`) is its ``validate`` option, unless ``--data-opt validate=``
+    gives one or the class takes none."""
     cls = dataset_class(data, registry)
+    options = dict(data.options)
+    takes = getattr(cls, "options", None) or {}
+    if check is not None and "validate" not in options and takes.get("validate", (None,))[0] == "validate":
+        options["validate"] = check
     try:
-        return cls.open(data.path, split, transform=transform, **data.options)
+        return cls.open(data.path, split, transform=transform, **options)
     except InputError:
         raise
     except (OSError, ValueError) as exc:  # a plugin dataset that does not use InputError
         raise InputError(f"cannot open {data} ({split}): {exc}", SourceLoc(data.path or "--data")) from None
+
+
+def unlabeled_warning(dataset, split: str) -> str | None:
+    """A warning when validation found masks that label no pixel (all ignore index):
+    they add nothing to the loss, and a split of only such masks has a NaN mIoU."""
+    masks = list(getattr(dataset, "unlabeled", None) or [])
+    if not masks:
+        return None
+    ignore = getattr(dataset, "ignore_index", 255)
+    every = len(masks) == len(dataset)
+    return (f"warning: {'every one' if every else f'{len(masks)}'} of the {len(dataset)} masks of the {split} "
+            f"split labels no pixel (all ignore index {ignore}), e.g. {masks[0]}; "
+            + ("nothing can be learned or measured from them (loss 0, mIoU nan)" if every
+               else "they add nothing to the loss or the metrics"))
 
 
 def dataset_meta(dataset) -> dict:
@@ -98,6 +118,61 @@ class Seeded(Dataset):
             generator.set_state(saved)
 
 
+class WorkerFailure:
+    """A SegkitError raised while loading a sample, carried back as the batch: torch
+    re-raises a loader worker's exception rebuilt from its traceback text, which loses
+    the error's location (``<unknown>``) and buries its message."""
+
+    def __init__(self, error):
+        self.error = error
+
+
+class Carrying(Dataset):
+    """``dataset[i]``, or a WorkerFailure holding the SegkitError it raised."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        try:
+            return self.dataset[i]
+        except SegkitError as exc:
+            return WorkerFailure(exc)
+
+
+class CarryingCollate:
+    """``collate(batch)``, or the batch's first WorkerFailure (a class, not a closure,
+    so that workers started with spawn can unpickle it)."""
+
+    def __init__(self, collate):
+        self.collate = collate
+
+    def __call__(self, batch):
+        for item in batch:
+            if isinstance(item, WorkerFailure):
+                return item
+        return self.collate(batch)
+
+
+class Loader(DataLoader):
+    """A DataLoader that raises a sample's SegkitError as itself (with its file), also
+    from worker processes; build it with :func:`loader`."""
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            if isinstance(batch, WorkerFailure):
+                raise batch.error
+            yield batch
+
+
+def loader(dataset, collate_fn=None, **kwargs) -> Loader:
+    """A :class:`Loader` of ``dataset`` whose sample errors keep their location."""
+    return Loader(Carrying(dataset), collate_fn=CarryingCollate(collate_fn or default_collate), **kwargs)
+
+
 def seed_worker(worker_id: int) -> None:
     """Seed numpy and Python in a loader worker from torch's per-worker seed."""
     seed = torch.initial_seed() % 2**32
@@ -122,10 +197,10 @@ def train_loader(dataset: Seeded, batch_size: int, workers: int, seed: int, env)
     drop_last = per_process >= batch_size
     generator = torch.Generator()
     generator.manual_seed(seed)
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                        drop_last=drop_last, worker_init_fn=seed_worker, generator=generator,
-                        pin_memory=env.device.startswith("cuda"), persistent_workers=False)
-    return loader, sampler
+    batches = loader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                     drop_last=drop_last, worker_init_fn=seed_worker, generator=generator,
+                     pin_memory=env.device.startswith("cuda"), persistent_workers=False)
+    return batches, sampler
 
 
 def eval_loader(dataset, batch_size: int, workers: int, env) -> DataLoader:
@@ -134,6 +209,6 @@ def eval_loader(dataset, batch_size: int, workers: int, env) -> DataLoader:
     subset = Subset(dataset, shard(len(dataset), env)) if env.world > 1 else dataset
     generator = torch.Generator()
     generator.manual_seed(0)
-    return DataLoader(subset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                      collate_fn=stack_or_list, worker_init_fn=seed_worker, generator=generator,
-                      pin_memory=env.device.startswith("cuda"))
+    return loader(subset, batch_size=batch_size, shuffle=False, num_workers=workers,
+                  collate_fn=stack_or_list, worker_init_fn=seed_worker, generator=generator,
+                  pin_memory=env.device.startswith("cuda"))

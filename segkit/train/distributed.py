@@ -8,12 +8,24 @@ Without those variables everything runs in one process and the collectives are n
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from segkit.errors import InputError, SourceLoc
+from segkit.errors import InputError, SegkitError, SourceLoc
 
 # torch is imported inside functions, so that importing this module, and so `segkit check`, stays torch-free.
 
+
+
+DEFAULT_TIMEOUT_S = 600.0
+"""How long a collective (gradient all-reduce, barrier, ...) waits for every process
+before failing (``--ddp-timeout``): a stopped or hung peer then ends the run with a
+message instead of leaving the others waiting forever. Generous, because a rank may
+be saving a checkpoint or validating while the others wait at a barrier."""
+
+
+class PeerError(SegkitError):
+    """A process of a torchrun job died or stopped responding."""
 
 
 @dataclass
@@ -51,8 +63,11 @@ def pick_device(device: str | None) -> str:
     return device
 
 
-def setup(device: str | None) -> DistEnv:
-    """The process's DistEnv; joins the process group when launched by torchrun."""
+def setup(device: str | None, timeout_s: float = DEFAULT_TIMEOUT_S) -> DistEnv:
+    """The process's DistEnv; joins the process group when launched by torchrun, with
+    collectives that fail after ``timeout_s`` seconds without every peer."""
+    from datetime import timedelta
+
     import torch
     import torch.distributed as dist
 
@@ -69,8 +84,48 @@ def setup(device: str | None) -> DistEnv:
     else:
         backend = "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(backend=backend)
+        with peers_checked(DistEnv(rank, world, local_rank, device, True), timeout_s):
+            dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s))
     return DistEnv(rank, world, local_rank, device, True)
+
+
+def check_timeout(timeout_s: float) -> float:
+    """``--ddp-timeout``: a positive, finite number of seconds."""
+    if not 0 < timeout_s < float("inf"):
+        raise InputError(f"--ddp-timeout takes a positive number of seconds, got {timeout_s}", SourceLoc("--ddp-timeout"))
+    return timeout_s
+
+
+@contextmanager
+def peers_checked(env: DistEnv, timeout_s: float):
+    """Turn the RuntimeError of a collective whose peer died or stalled into a
+    PeerError saying so (in a multi-process run; other errors pass unchanged)."""
+    try:
+        yield
+    except RuntimeError as exc:
+        error = peer_error(exc, env, timeout_s)
+        if error is None:
+            raise
+        raise error from None
+
+
+def peer_error(exc: BaseException, env: DistEnv, timeout_s: float) -> PeerError | None:
+    """The PeerError that ``exc`` (from gloo, NCCL or the rendezvous store) means, or
+    None when it is not about a peer."""
+    if not env.distributed:
+        return None
+    text = str(exc).strip()
+    low = text.lower()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if "timed out" in low or "timeout" in low:
+        return PeerError(f"rank {env.rank} of {env.world}: a peer process stopped responding (no answer within "
+                         f"--ddp-timeout {timeout_s:g} s): {first}", SourceLoc("--ddp-timeout"),
+                         "see the other ranks' output: one is stopped, hung or much slower; raise --ddp-timeout "
+                         "if a rank legitimately needs longer (e.g. a slow checkpoint save)")
+    if any(word in low for word in ("connection closed", "connection reset", "broken pipe", "remote worker crash")):
+        return PeerError(f"rank {env.rank} of {env.world}: a peer process died: {first}", SourceLoc("torchrun"),
+                         "see the other ranks' output for the first error; resume with --resume once it is fixed")
+    return None
 
 
 def cleanup(env: DistEnv) -> None:

@@ -26,15 +26,10 @@ def main_output(out):
 
 
 def _accepted(rule, size: int) -> int:
-    """The smallest size >= ``size`` the SizeRule accepts (``size`` when no rule)."""
-    if rule is None or rule.minimum is None:
-        return size
-    s = max(size, rule.minimum)
-    for _ in range(rule.period + 1):
-        if rule.accepts(s):
-            return s
-        s += 1
-    return size
+    """The smallest size >= ``size`` the SizeRule accepts (``size`` when no rule, or
+    none is); ``segkit sizes --near`` prints the same plan."""
+    found = rule.at_least(size) if rule is not None else None
+    return size if found is None else found
 
 
 @dataclass
@@ -55,6 +50,7 @@ class Predictor:
     stride: tuple | None = None
     channels_last: bool = False
     amp: bool = False
+    """Autocast: float16 on CUDA, bfloat16 on CPU."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One forward pass at ``x``'s size (padded to an accepted size as needed)."""
@@ -65,7 +61,8 @@ class Predictor:
             x = F.pad(x, (0, pw - w, 0, ph - h))
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda", enabled=self.amp and x.is_cuda):
+        amp_dtype = torch.float16 if x.is_cuda else torch.bfloat16
+        with torch.autocast(x.device.type, dtype=amp_dtype, enabled=self.amp):
             out = main_output(self.model(x)).float()
         if tuple(out.shape[-2:]) != (ph, pw):
             out = F.interpolate(out, size=(ph, pw), mode="bilinear", align_corners=False)

@@ -10,9 +10,16 @@ from segkit.train import state
 
 
 
-def load_trained(spec: str, weights: str, sets: dict, device: str, registry):
+OTHER_BUILD_HINT = ("use the spec file and --set values it was trained with, or pass --allow-other-build "
+                    "to load the weights anyway")
+
+
+def load_trained(spec: str, weights: str, sets: dict, device: str, registry, allow_other_build: bool = False):
     """``(model in eval mode, Report, checkpoint)``; InputError naming ``weights`` when it
-    is unreadable, from another spec, or does not fit. ``registry`` finds the spec by name."""
+    is unreadable, from another spec, or does not fit. Like a resume, the checkpoint must
+    come from this very build of the spec (its fingerprint), unless
+    ``allow_other_build`` (weights that still fit then load). ``registry`` finds the spec
+    by name."""
     checkpoint = state.load(weights)
     loaded = api.load_spec(spec, registry)
     declared = set(loaded.params or {})
@@ -20,6 +27,9 @@ def load_trained(spec: str, weights: str, sets: dict, device: str, registry):
     params.update(sets)
     # before resolving: the checkpoint's params may not even apply to another spec
     state.check_spec(checkpoint, weights, loaded, exact=False)
+    if not allow_other_build:  # before loading weights: a changed spec's may fit by chance
+        graph = api.resolve(loaded, None, registry, **params)  # with training heads, as trained
+        state.check_spec(checkpoint, weights, graph, exact=True, hint=OTHER_BUILD_HINT)
     built = api.build_for_inference(loaded, None, registry, weights=checkpoint, source_name=str(weights), **params)
     return built.model.to(device), built.report, checkpoint
 

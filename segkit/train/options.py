@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from segkit.errors import InputError, SourceLoc
 
+CHECK_LEVELS = ("headers", "labels", "full")
+"""``--check-data`` levels: image and mask headers; image headers and every mask
+decoded and its labels checked (the datasets' default); every image decoded too."""
+
 
 @dataclass
 class DataArg:

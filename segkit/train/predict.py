@@ -12,9 +12,6 @@ from segkit.errors import InputError, SourceLoc
 # Pillow is imported inside functions: optional for what most callers do.
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
 def full_palette(palette, num_classes: int) -> list[tuple[int, int, int]]:
     """``palette`` extended (VOC colour map) to ``num_classes`` entries."""
     colours = [tuple(int(v) for v in c) for c in (palette or [])][:num_classes]
@@ -40,24 +37,6 @@ def overlay_image(rgb: np.ndarray, mask: np.ndarray, palette, alpha: float = 0.5
     colours = np.asarray(palette, dtype=np.float32)[mask]
     blended = (1.0 - alpha) * rgb.astype(np.float32) + alpha * colours
     return Image.fromarray(np.clip(np.rint(blended), 0, 255).astype(np.uint8), mode="RGB")
-
-
-def expand_images(items) -> list[Path]:
-    """Files as given, folders as their image files (sorted); InputError for a missing
-    path or an empty folder."""
-    paths: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise InputError("folder holds no images (png, jpg, ...)", SourceLoc(str(path)))
-            paths.extend(found)
-        elif path.exists():
-            paths.append(path)
-        else:
-            raise InputError("image file does not exist", SourceLoc(str(path)))
-    return paths
 
 
 def read_rgb(path: Path, channels: int) -> np.ndarray:

@@ -31,12 +31,26 @@ def fingerprint(graph) -> str:
     two builds with the same fingerprint have the same modules and forward."""
     parts = [graph.name, sorted((k, repr(v)) for k, v in graph.params.items())]
     for node in graph.nodes.values():
-        try:
-            params = node.params.model_dump_json()
-        except Exception:
-            params = repr(node.params)
-        parts.append([node.id, node.op, params, [str(v) for v in node.inputs]])
+        parts.append(_node_parts(node))
     parts.append(sorted((k, str(v)) for k, v in graph.outputs.items()))
+    return _hash(parts)
+
+
+def node_fingerprints(graph) -> dict[str, str]:
+    """Node id -> a hash of its block, params and inputs: stored in checkpoints so that
+    a mismatch of :func:`fingerprint` can name the nodes that differ."""
+    return {node.id: _hash(_node_parts(node)) for node in graph.nodes.values()}
+
+
+def _node_parts(node) -> list:
+    try:
+        params = node.params.model_dump_json()
+    except Exception:
+        params = repr(node.params)
+    return [node.id, node.op, params, [str(v) for v in node.inputs]]
+
+
+def _hash(parts) -> str:
     text = json.dumps(parts, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -116,10 +130,14 @@ def load(path) -> dict:
     return checkpoint
 
 
-def check_spec(checkpoint: dict, path, graph, exact: bool) -> None:
+RESUME_HINT = "resume with the same spec file and --set values, or start a new run"
+
+
+def check_spec(checkpoint: dict, path, graph, exact: bool, hint: str = RESUME_HINT) -> None:
     """Reject a checkpoint written for another spec (``graph``: the resolved Graph, or
-    the loaded Spec). ``exact`` (resume, with a Graph) also demands the same
-    fingerprint, i.e. the same params and structure."""
+    the loaded Spec). ``exact`` (with a Graph: resume, eval, predict) also demands the
+    same fingerprint, i.e. the same params and structure; the error names the params
+    and nodes that differ, and ``hint`` says what to do."""
     loc = SourceLoc(str(path))
     name = checkpoint.get("spec")
     if name is not None and name != graph.name:
@@ -129,6 +147,19 @@ def check_spec(checkpoint: dict, path, graph, exact: bool) -> None:
         saved = checkpoint.get("params") or {}
         diff = {k: (saved.get(k), v) for k, v in graph.params.items() if saved.get(k) != v}
         detail = ", ".join(f"{k}: {a!r} in the checkpoint, {b!r} now" for k, (a, b) in diff.items())
+        nodes = nodes_that_differ(checkpoint.get("node_fingerprints"), node_fingerprints(graph))
+        detail = "; ".join(part for part in (detail, nodes) if part)
         raise InputError(f"checkpoint was written for a different build of spec {graph.name!r}"
-                         + (f" ({detail})" if detail else " (the spec file changed)"), loc,
-                         "resume with the same spec file and --set values, or start a new run")
+                         + (f" ({detail})" if detail else " (the spec file changed)"), loc, hint)
+
+
+def nodes_that_differ(saved: dict | None, now: dict[str, str], shown: int = 5) -> str:
+    """``nodes changed: a, b; only in the checkpoint: c; new: d`` (at most ``shown``
+    names each), or "" when the checkpoint holds no node fingerprints (older files)."""
+    if not saved:
+        return ""
+    groups = (("nodes changed", [k for k in now if k in saved and saved[k] != now[k]]),
+              ("only in the checkpoint", [k for k in saved if k not in now]),
+              ("new", [k for k in now if k not in saved]))
+    return "; ".join(f"{what}: {', '.join(names[:shown])}" + (f", ... ({len(names)})" if len(names) > shown else "")
+                     for what, names in groups if names)

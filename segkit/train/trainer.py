@@ -31,12 +31,13 @@ from segkit.errors import InputError, SourceLoc
 from segkit.plugins.manager import segkit_version
 from segkit.train import data as datamod
 from segkit.train import distributed as dist_utils
-from segkit.train import state
+from segkit.train import guards, state, threads
 from segkit.train.evaluation import Predictor, evaluate
 from segkit.train.logs import Progress, RunLog
 from segkit.train.options import DataArg, parse_data
 from segkit.train.schedule import PolyLR
 from segkit.train.tables import iou_table
+from segkit.views.wording import counted
 
 # rich is imported inside functions: optional for what most callers do.
 
@@ -44,6 +45,15 @@ from segkit.train.tables import iou_table
 DEFAULT_LR = {"sgd": 0.05, "adamw": 2e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 1e-4, "adamw": 1e-2}
 DEFAULT_CROP = 512
+
+
+def default_crop(dataset) -> tuple[int, int]:
+    """The crop when --crop is not given: the dataset's ``default_crop``, else the size of
+    generated data of one size (synthetic's ``size``), else DEFAULT_CROP square."""
+    for native in (getattr(dataset, "default_crop", None), getattr(dataset, "size", None)):
+        if isinstance(native, (tuple, list)) and len(native) == 2 and all(isinstance(v, int) for v in native):
+            return tuple(native)
+    return DEFAULT_CROP, DEFAULT_CROP
 
 
 @dataclass
@@ -68,7 +78,10 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     amp: bool = False
+    """Autocast: float16 with a GradScaler on CUDA, bfloat16 on CPU."""
     channels_last: bool = False
+    compile: bool = False
+    """torch.compile the model for training and validation."""
     eval_every: int = 1
     out: str | None = None
     device: str | None = None
@@ -77,6 +90,13 @@ class TrainConfig:
     class_weights: list | None = None
     """Cross-entropy weight per class (None: all 1)."""
     max_iters_per_epoch: int | None = None
+    check_data: str | None = None
+    """Validation before training (:data:`segkit.train.data.CHECK_LEVELS`); None: the
+    train split's default ("labels") and every val image decoded ("full")."""
+    threads: int | None = None
+    """Intra-op CPU threads (None: :func:`segkit.train.threads.set_threads`'s default)."""
+    ddp_timeout: float = dist_utils.DEFAULT_TIMEOUT_S
+    """Seconds a collective waits for every torchrun process."""
 
     @property
     def data_arg(self) -> DataArg:
@@ -115,7 +135,7 @@ class Trainer:
         self.config = config
         self.registry = registry or api.default_registry()
         self.resume_path = resume
-        self.env = dist_utils.setup(config.device)
+        self.env = dist_utils.setup(config.device, dist_utils.check_timeout(config.ddp_timeout))
         self.console = console
         self.out = Path(config.out)
         self.log = None
@@ -136,11 +156,10 @@ class Trainer:
             torch.backends.cudnn.benchmark = False
         elif cuda:
             torch.backends.cudnn.benchmark = True
-        for flag, name in ((cfg.amp, "--amp"), (cfg.channels_last, "--channels-last")):
-            if flag and not cuda:
-                self.say(f"note: {name} only acts on CUDA; ignored on {env.device}")
-        self.amp = cfg.amp and cuda
-        self.channels_last = cfg.channels_last and cuda
+        self.amp = cfg.amp
+        self.amp_dtype = torch.float16 if cuda else torch.bfloat16
+        self.device_type = "cuda" if cuda else "cpu"
+        self.channels_last = cfg.channels_last
         if cfg.optimizer not in DEFAULT_LR:
             raise InputError(f"--optimizer takes sgd or adamw, got {cfg.optimizer!r}", SourceLoc("--optimizer"))
         if cfg.batch_size % env.world:
@@ -149,22 +168,27 @@ class Trainer:
                              f"use a multiple of {env.world}")
         if cfg.epochs < 1:
             raise InputError("--epochs must be at least 1", SourceLoc("--epochs"))
+        guards.check_numbers(cfg)
 
         checkpoint = state.load(self.resume_path) if self.resume_path else None
         data = cfg.data_arg
         # datasets (validated before anything trains)
 
-        probe = datamod.open_dataset(data, "train", self.registry)
+        threads.set_threads(cfg.threads, cfg.workers)
+        probe = datamod.open_dataset(data, "train", self.registry, check=cfg.check_data)
         self.meta = datamod.dataset_meta(probe)
-        native = getattr(probe, "size", None)  # generated data of one size (synthetic)
-        if not (isinstance(native, (tuple, list)) and len(native) == 2 and all(isinstance(v, int) for v in native)):
-            native = (DEFAULT_CROP, DEFAULT_CROP)
-        crop = cfg.crop or tuple(native)
+        crop = cfg.crop or default_crop(probe)
         self.crop = crop
         mean, std = self.meta["mean"], self.meta["std"]
         probe.transform = train_transforms(crop, mean, std, scale=cfg.scale, ignore_index=self.meta["ignore_index"])
         self.train_set = datamod.Seeded(probe, cfg.seed)
-        self.val_set = datamod.open_dataset(data, "val", self.registry, transform=eval_transforms(mean, std))
+        # every val image decoded by default: a bad one found now, not after an epoch of training
+        self.val_set = datamod.open_dataset(data, "val", self.registry, transform=eval_transforms(mean, std),
+                                            check=cfg.check_data or "full")
+        for split, dataset in (("train", probe), ("val", self.val_set)):
+            warning = datamod.unlabeled_warning(dataset, split)
+            if warning:
+                self.say(warning)
 
         # model
         self.graph, self.report = self._resolve(checkpoint)
@@ -180,6 +204,7 @@ class Trainer:
         self.ddp = model
         if env.distributed:
             self.ddp = DistributedDataParallel(model, device_ids=[env.local_rank] if model_is_cuda(model) else None)
+        self.step_model = torch.compile(self.ddp) if cfg.compile else self.ddp
 
         # loss, optimizer, schedule
         self.criterion = self._loss().to(device)
@@ -205,9 +230,10 @@ class Trainer:
 
         self.scheduler = PolyLR(self.optimizer, cfg.epochs * self.iters_per_epoch, power=cfg.poly_power,
                                 warmup_iters=cfg.warmup_iters)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and cuda)  # bfloat16 needs no scaling
         self.val_loader = datamod.eval_loader(self.val_set, max(1, self.per_process_batch), cfg.workers, env)
-        self.predictor = Predictor(model, self.report.accepted_sizes, channels_last=self.channels_last, amp=self.amp)
+        self.predictor = Predictor(torch.compile(model) if cfg.compile else model, self.report.accepted_sizes,
+                                   channels_last=self.channels_last, amp=self.amp)
 
         self.epoch = 0
         self.iteration = 0
@@ -215,8 +241,12 @@ class Trainer:
         self.history: list[dict] = []
         self.best = -math.inf
         self.elapsed = 0.0
+        self.epoch_step = 0
+        self.last_good: tuple[Path, int] | None = None
+        """The last checkpoint saved or resumed from, and its epoch: what a diverged run names."""
         if checkpoint is not None:
             self._restore(checkpoint)
+            self.last_good = (Path(self.resume_path), self.epoch)
 
     def _resolve(self, checkpoint):
         """The spec's graph at the crop size, with num_classes / in_channels defaulting to
@@ -232,7 +262,7 @@ class Trainer:
         params = {k: v for k, v in params.items() if k in declared or k in cfg.sets}
         channels = self.meta["in_channels"]
         h, w = self.crop
-        report = api.check(spec, f"{channels}x{h}x{w}", self.registry, **params)
+        report = api.check(spec, f"{channels}x{h}x{w}", self.registry, size_option="--crop", **params)
         out = _main_shape(report.outputs)
         if out.channels != self.meta["num_classes"]:
             raise InputError(f"spec {report.graph.name!r} outputs {out.channels} classes but dataset "
@@ -288,11 +318,16 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------
     def step(self, images, masks) -> torch.Tensor:
         """One optimisation step; returns the (detached) loss."""
-        with torch.autocast("cuda", enabled=self.amp):
-            out = self.ddp(images)
-            loss = self.criterion(out, masks)
+        try:
+            with torch.autocast(self.device_type, dtype=self.amp_dtype, enabled=self.amp):
+                out = self.step_model(images)
+                loss = self.criterion(out, masks)
+        except ValueError as exc:  # BatchNorm on a batch of 1x1 maps of one sample
+            raise guards.batch_statistics_error(exc, images.shape[0], self.crop) from None
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        if not guards.loss_is_finite(loss, self.env):  # checked after backward: DDP's gradient sync is done
+            raise self.diverged(f"the loss became {float(loss.detach().float())}")
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.lr = self.optimizer.param_groups[0]["lr"]
@@ -316,6 +351,7 @@ class Trainer:
             masks = masks.to(device, non_blocking=True)
             if self.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
+            self.epoch_step = k + 1
             loss = self.step(images, masks)
             total[0] += loss.double()
             total[1] += 1
@@ -328,9 +364,6 @@ class Trainer:
                 task.done += 1
         task.finish()
         dist_utils.all_reduce_sum(total, env)
-        if not math.isfinite(float(total[0])):
-            raise InputError(f"the training loss became {float(total[0])} in epoch {self.epoch + 1}",
-                             SourceLoc("--lr"), "lower --lr (or disable --amp)")
         return float(total[0] / total[1].clamp(min=1))
 
     def sync_buffers(self) -> None:
@@ -354,8 +387,9 @@ class Trainer:
 
         self.console = self.console or Console()
         try:
-            self.setup()
-            last = self.loop()
+            with dist_utils.peers_checked(self.env, self.config.ddp_timeout):
+                self.setup()
+                last = self.loop()
         finally:
             if self.log is not None:
                 self.log.close()
@@ -363,7 +397,7 @@ class Trainer:
         final = self.history[-1] if self.history else {}
         if last is not None and self.env.is_main:
             self.console.print(iou_table(last, self.meta["class_names"], title=f"{self.graph.name}: validation"))
-        self.say(f"done: val mIoU {final.get('val_miou', float('nan')):.4f} after {self.epoch} epochs "
+        self.say(f"done: val mIoU {final.get('val_miou', float('nan')):.4f} after {counted(self.epoch, 'epoch')} "
                  f"({self.elapsed:.1f} s of training); checkpoints in {self.out}")
         return final
 
@@ -381,10 +415,10 @@ class Trainer:
                  f"[{len(self.train_set)} train / {len(self.val_set)} val, {self.meta['num_classes']} classes], "
                  f"crop {self.crop[0]}x{self.crop[1]}, batch {cfg.batch_size}"
                  + (f" over {env.world} processes" if env.distributed else "")
-                 + f", {cfg.epochs} epochs x {self.iters_per_epoch} iterations, {cfg.optimizer} "
+                 + f", {counted(cfg.epochs, 'epoch')} x {counted(self.iters_per_epoch, 'iteration')}, {cfg.optimizer} "
                  f"lr {self.optimizer.defaults['lr']:g}, device {env.device}; writing to {self.out}")
         if self.epoch >= cfg.epochs:
-            self.say(f"nothing to do: the checkpoint has completed {self.epoch} of {cfg.epochs} epochs "
+            self.say(f"nothing to do: the checkpoint has completed {self.epoch} of {counted(cfg.epochs, 'epoch')} "
                      "(pass --epochs N to train longer)")
         last = None
         with Progress(self.console, enabled=env.is_main) as progress:
@@ -411,6 +445,8 @@ class Trainer:
             text += f"  val mIoU {row['val_miou']:.4f}  pixel acc {row['val_pixel_acc']:.4f}"
         text += f"  ({row['epoch_s']:.1f} s)"
         self.say(text)
+        if not guards.weights_are_finite(self.model):  # every process holds the same weights: all stop
+            raise self.diverged("the weights became non-finite", epoch=row["epoch"])
         rngs = self._gather_rng()
         if env.is_main:
             improved = row.get("val_miou") is not None and row["val_miou"] > self.best
@@ -420,7 +456,13 @@ class Trainer:
             if improved:
                 state.save(self.weights(row), self.out / "best.pt")
             self.log.epoch(self.history)
+        self.last_good = (self.out / "last.pt", self.epoch)
         dist_utils.barrier(env)
+
+    def diverged(self, what: str, epoch: int | None = None) -> guards.DivergedError:
+        """The error that stops a run whose ``what`` is no longer finite, at the current
+        step of ``epoch`` (1-based; default: the epoch training now)."""
+        return guards.diverged(what, epoch or self.epoch + 1, self.epoch_step, self.iters_per_epoch, self.last_good)
 
     def _gather_rng(self) -> dict:
         """RNG states of every process, by rank."""
@@ -437,6 +479,7 @@ class Trainer:
             "spec_file": str(getattr(self.graph.spec, "path", None) or self.config.spec),
             "params": dict(self.graph.params),
             "fingerprint": state.fingerprint(self.graph),
+            "node_fingerprints": state.node_fingerprints(self.graph),
             "state_dict": self.model.state_dict(),
             "dataset": self.meta,
             "segkit_version": segkit_version(),
@@ -448,7 +491,7 @@ class Trainer:
             **self._common(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "scaler": self.scaler.state_dict() if self.amp else None,
+            "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
             "rng": rngs,
             "epoch": self.epoch,
             "iteration": self.iteration,

@@ -1,6 +1,7 @@
 """``segkit graph``: the spec as a picture: DOT (Graphviz) or Mermaid text, with node
 ids, blocks, and output shapes on the edges; composite blocks collapsed to their spec
-node, or expanded into clusters of their primitive nodes."""
+node, or expanded into clusters of their primitive nodes. (The interactive HTML page is
+:mod:`segkit.views.graph_explorer`.)"""
 from __future__ import annotations
 
 import subprocess
@@ -50,12 +51,25 @@ def boxes(graph: Graph, expand: bool) -> dict[str, str]:
     return out
 
 
+FONT = "Helvetica"
+"""The one font of a drawing: boxes, edge labels and cluster titles alike."""
+
+PNG_LIMIT = 32767
+"""The most pixels per side of a PNG from Graphviz's cairo renderer, which scales a
+larger drawing down until it fits (so a tall graph gets unreadably small labels)."""
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of PNG ``data`` (from its IHDR chunk)."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def to_dot(graph: Graph, expand: bool = False) -> str:
     def q(text: str) -> str:
         return '"' + text.replace('"', '\\"') + '"'
 
-    lines = [f"digraph {q(graph.name)} {{", "  rankdir=TB;", '  node [shape=box, fontname="Helvetica"];',
-             '  edge [fontname="Helvetica", fontsize=10];']
+    lines = [f"digraph {q(graph.name)} {{", "  rankdir=TB;", f"  graph [fontname={q(FONT)}];",
+             f"  node [shape=box, fontname={q(FONT)}];", f"  edge [fontname={q(FONT)}, fontsize=10];"]
     labels = boxes(graph, expand)
     if expand:
         groups: dict[str, list[str]] = {}

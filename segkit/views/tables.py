@@ -3,6 +3,8 @@ cells (``row_cells``, ``total_cells``, ``outputs_text``) are also those of the d
 gallery pages, so a page shows what ``segkit check`` prints."""
 from __future__ import annotations
 
+import re
+
 from pydantic_core import PydanticUndefined
 from rich.markup import escape
 from rich.table import Table
@@ -107,10 +109,26 @@ def type_name(annotation) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+ABBREVIATIONS = {"al", "Sec", "Secs", "Fig", "Figs", "Eq", "Tab", "vs", "cf", "e.g", "i.e", "etc", "No"}
+
+
+def summary(doc: str) -> str:
+    """The first sentence of a block's doc (not cut at "et al.", "Sec. 3" or "Fig. 2"),
+    for the title of ``segkit blocks NAME`` and the docs' block lists."""
+    text = " ".join(doc.split())
+    for stop in re.finditer(r"\.\s+(?=[A-Z(`])", text):
+        word = re.search(r"[\w.]*$", text[:stop.start()]).group()
+        if word not in ABBREVIATIONS and not text[:stop.start()].endswith("."):
+            return text[:stop.start() + 1]
+    return text
+
+
 def block_doc_table(name: str, block) -> Table:
-    """One row per param: name, type, default, doc (long defaults and docs wrap)."""
-    first = " ".join(block.doc.split()).split(". ")[0] if block.doc else ""
-    table = Table(title=f"{name}: {first}" if first else name, title_justify="left", show_lines=False)
+    """One row per param: name, type, default, doc (long defaults and docs wrap). The
+    table spans the terminal, so the title (the doc's first sentence) does not wrap to
+    the width of a narrow table (a block without params)."""
+    first = summary(block.doc) if block.doc else ""
+    table = Table(title=f"{name}: {first}" if first else name, title_justify="left", show_lines=False, expand=True)
     table.add_column("param", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
     table.add_column("default", overflow="fold", max_width=28)

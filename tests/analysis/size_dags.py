@@ -1,6 +1,7 @@
 """A hypothesis strategy for random specs whose accepted input sizes are interesting:
 strided and padded convs, pools with ceil mode, transposed convs, rational resizes,
-crops, unpooling, instance norm, broadcasting, merges of arbitrary earlier values, and
+crops, unpooling, instance and group norm (whose one-element limits couple the dims),
+broadcasting, merges of arbitrary earlier values, and
 U-Net-like skips (down by k, up by k, merged with the skipped value without resizing,
 so that "a multiple of k" constraints bind and nest)."""
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import yaml
 from hypothesis import strategies as st
 
-OPS = ["conv", "conv", "pool", "tconv", "scale", "like", "crop", "merge", "gate", "unpool", "adaptive", "in",
+OPS = ["conv", "conv", "pool", "tconv", "scale", "like", "crop", "merge", "gate", "unpool", "adaptive", "in", "gn",
        "skip", "skip", "skip"]
 
 
@@ -80,6 +81,8 @@ def size_dags(draw):
                 nodes[nid]["from"] = [src, nid + "_c"]
         elif op == "adaptive":
             nodes[nid] = {"block": "adaptive_avgpool", "from": src, "size": draw(st.integers(1, 3))}
+        elif op == "gn":  # every value has an even channel count: groups 2 may be one channel per group
+            nodes[nid] = {"block": "gn", "from": src, "groups": draw(st.sampled_from([1, 2]))}
         else:
             nodes[nid] = {"block": "in", "from": src}
         names.append(nid)

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from segkit.api import default_registry
-from segkit.data.base import voc_colormap
+from segkit.data.base import SegDataset, voc_colormap
 from segkit.errors import InputError, RegistryError
 
 from .conftest import labels, write_image, write_mask
@@ -22,7 +22,7 @@ def test_every_builtin_dataset_is_registered():
     names = set(default_registry().tables["dataset"])
     assert {"synthetic", "folder", "voc", "cityscapes", "camvid", "ade20k"} <= names
     cls = dataset("voc").load()
-    assert cls.name == "voc" and issubclass(cls, torch.utils.data.Dataset)
+    assert cls.name == "voc" and issubclass(cls, SegDataset)  # map-style, not a torch Dataset subclass
 
 
 def test_unknown_dataset_suggests_a_name():

@@ -59,6 +59,7 @@ def _checkout_copy(tmp_path: Path) -> Path:
     root = tmp_path / "checkout"
     shutil.copytree(ROOT / "docs", root / "docs", ignore=shutil.ignore_patterns("examples"))
     shutil.copy(ROOT / "README.md", root / "README.md")
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
     for project in (ROOT / "plugins").glob("*/pyproject.toml"):
         (root / "plugins" / project.parent.name).mkdir(parents=True)
         shutil.copy(project, root / "plugins" / project.parent.name / "pyproject.toml")
@@ -183,9 +184,10 @@ def test_a_plugin_that_is_not_loaded_keeps_its_pages(found, generated, monkeypat
                               ["segkit", "segkit-crf"], {"segkit-saliency": ["ucnet"]})
     partial = site.assemble(reduced, ROOT, without, main)
     kept = {"docs/blocks/segkit-saliency.md", "docs/gallery/ucnet.md", "docs/gallery/ucnet.svg",
-            "docs/architectures.md", "docs/gallery/index.md", "README.md"}
+            "docs/gallery/ucnet.graph.html", "docs/architectures.md", "docs/gallery/index.md", "README.md"}
     assert partial.kept == kept and not kept & set(partial.pages)
     assert any("segkit-saliency is not loaded" in note for note in partial.notes)
     reported = " ".join(sync.check(partial, ROOT).changed)
     assert not [rel for rel in kept if rel in reported]  # kept files are neither stale nor orphans
     assert partial.pages["docs/blocks/segkit.md"] == generated.pages["docs/blocks/segkit.md"]
+    assert partial.pages["mkdocs.yml"] == generated.pages["mkdocs.yml"]  # the nav keeps the plugin's pages

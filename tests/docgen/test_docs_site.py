@@ -3,6 +3,7 @@ nav, code shown on a page is the tested file it names, the commands' shown outpu
 what they print, and the getting-started examples run."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -22,6 +23,8 @@ INCLUDE = re.compile(r"<!-- include: (?P<path>[^ ]+) -->\n" + FENCE, re.S)
 OUTPUT = re.compile(r"<!-- output: (?P<command>[^\n]+?) -->\n" + FENCE, re.S)
 INSTALL = 'pip install -e ".[dev]" && segkit build specs/refinenet.yaml'
 CPU_TORCH = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+PLUGINS = "pip install -e plugins/segkit-crf -e plugins/segkit-saliency"
+BUILD_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's notice about its successor
 
 
 def _pages() -> list[Path]:
@@ -30,13 +33,16 @@ def _pages() -> list[Path]:
 
 def test_site_builds_strict_without_warnings(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                         cwd=ROOT, capture_output=True, text=True)
+                         cwd=ROOT, capture_output=True, text=True, env=BUILD_ENV)
     log = out.stdout + out.stderr
     assert out.returncode == 0 and "WARNING" not in log, log[-3000:]
     built = tmp_path / "site"
-    assert "# yaml-language-server: $schema=" in (built / "spec-language" / "index.html").read_text()
-    assert 'src="../refinenet.svg"' in (built / "gallery" / "refinenet" / "index.html").read_text()
-    assert (built / "gallery" / "refinenet.svg").is_file()
+    assert "# yaml-language-server: $schema=" in (built / "spec-language.html").read_text()
+    gallery = (built / "gallery" / "refinenet.html").read_text()
+    assert 'href="refinenet.svg"' in gallery and 'src="refinenet.graph.html"' in gallery
+    assert (built / "gallery" / "refinenet.svg").is_file() and (built / "gallery" / "refinenet.graph.html").is_file()
+    api = (built / "api.html").read_text()
+    assert "segkit.api.check" in api and "segkit.plugin" in api  # mkdocstrings rendered the docstrings
 
 
 def _nav_pages(items) -> set[str]:
@@ -47,10 +53,11 @@ def _nav_pages(items) -> set[str]:
     return found
 
 
-def test_every_top_level_and_block_page_is_in_the_nav():
+def test_every_top_level_block_and_gallery_page_is_in_the_nav():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     assert config["docs_dir"] == "docs"
-    pages = {p.relative_to(DOCS).as_posix() for p in [*DOCS.glob("*.md"), *DOCS.glob("blocks/*.md")]}
+    pages = {p.relative_to(DOCS).as_posix() for p in [*DOCS.glob("*.md"), *DOCS.glob("blocks/**/*.md"),
+                                                       *DOCS.glob("gallery/**/*.md")]}
     missing = pages - _nav_pages(config["nav"])
     assert not missing, f"add these pages to the nav in mkdocs.yml: {sorted(missing)}"
 
@@ -75,10 +82,19 @@ def test_shown_output_is_what_the_command_prints():
         assert (out.stdout + out.stderr).strip() == block["body"].strip(), block["command"]
 
 
-def test_readme_and_getting_started_keep_the_two_commands_and_the_cpu_advice():
+def test_readme_and_getting_started_say_the_same_install_steps_in_order():
+    """The CPU wheels come before the command that would otherwise pull CUDA's, and the
+    plugins before pytest; README and the getting-started page have the same section."""
+    steps = [f"```bash\n{CPU_TORCH}\n```", f"```bash\n{INSTALL}\n```", f"```bash\n{PLUGINS}\n```",
+             "```bash\npytest\n```"]
+    sections = []
     for page in (ROOT / "README.md", DOCS / "index.md"):
         text = page.read_text()
-        assert f"```bash\n{INSTALL}\n```" in text and "```bash\npytest\n```" in text and CPU_TORCH in text, page.name
+        assert all(step in text for step in steps), page.name
+        assert sorted(steps, key=text.index) == steps, page.name
+        sections.append(text[text.index("## Install and test"):text.index("are skipped where no GPU")])
+    assert sections[0] == sections[1]
+    assert "Graphviz" in sections[0] and "cannot be reached" in sections[0]
 
 
 def test_first_spec_checks_builds_and_validates_against_the_schema():

@@ -78,8 +78,8 @@ def test_a_file_that_differs_is_not_written(tmp_path, monkeypatch):
     real = exporters._WRITERS["torchscript"]
 
     def off_by_one(*args):
-        run, runtime = real(*args)
-        return (lambda probe: [t + 1 for t in run(probe)]), runtime
+        run, runtime, guards = real(*args)
+        return (lambda probe: [t + 1 for t in run(probe)]), runtime, guards
 
     monkeypatch.setitem(exporters._WRITERS, "torchscript", off_by_one)
     with pytest.raises(ExportCheckError, match="differs from PyTorch by 1"):

@@ -98,6 +98,9 @@ def test_checkpoint_of_another_build_of_the_spec(tmp_path, trained):
     result = run(["train", TINY_SPEC, *TINY, "--set", "width=8", "--resume", trained, "--out", out])
     assert_user_error(result, trained, "width", out=out)
     result = run(["eval", TINY_SPEC, "--weights", trained, "--set", "width=8", "--data-opt", "size=32"])
+    assert_user_error(result, trained, "different build", "width: 4 in the checkpoint, 8 now", "--allow-other-build")
+    result = run(["eval", TINY_SPEC, "--weights", trained, "--set", "width=8", "--data-opt", "size=32",
+                  "--allow-other-build"])  # loaded anyway: the weights do not fit
     assert_user_error(result, trained, "shape mismatch")
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from segkit.plugin import Block, Geometry, Inference, Params, Shape, expect, mismatch
+from segkit.plugin import POINTWISE, Block, Geometry, Inference, Params, Shape, expect, mismatch
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(ge=1)]
@@ -102,8 +102,11 @@ class CRF(Block):
                "and image, or raise max_pixels",
                "downsample logits and image first ({block: resize, from: x, size: [...]}) and set "
                "spacing to the factor, or raise max_pixels if you can afford it")
+        # message passing makes every pixel see all others; without it (no iterations or
+        # zero kernel weights) the output is the softmax of each pixel's own logits
+        passes = p.iterations > 0 and (p.w1 > 0 or p.w2 > 0)
         return Inference({"out": logits}, params=0, macs=crf_macs(p, logits.channels, logits.spatial),
-                         geometry=Geometry.whole())
+                         geometry=Geometry.whole() if passes else POINTWISE)
 
     def build(self, p: CRFParams, logits: Shape, image: Shape):
         from segkit_crf.meanfield import DenseCRF

@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from segkit.plugin import Block, Inference, Macro, Params, PosInt, Shape, equal_sizes, mismatch
+from segkit.plugin import POINTWISE, Block, Inference, Macro, Params, PosInt, Shape, equal_sizes, mismatch
 
 
 class ReparameterizeParams(Params):
@@ -48,7 +48,7 @@ class Reparameterize(Block):
     def infer(self, p, mu: Shape, logvar: Shape) -> Inference:
         if mu != logvar:
             raise mismatch(0, 1, f"mu is {mu} but logvar is {logvar}", "mu and logvar need one shape")
-        return Inference({"out": mu})
+        return Inference({"out": mu}, geometry=POINTWISE)
 
     def build(self, p, mu: Shape, logvar: Shape):
         from segkit_saliency.modules import Reparameterize as Module
@@ -67,7 +67,7 @@ class TrainSwitch(Block):
         if train != test:
             raise mismatch(0, 1, f"the training input is {train} but the eval input is {test}",
                            "both branches must give one shape")
-        return Inference({"out": train})
+        return Inference({"out": train}, geometry=POINTWISE)
 
     def build(self, p, train: Shape, test: Shape):
         from segkit_saliency.modules import TrainSwitch as Module

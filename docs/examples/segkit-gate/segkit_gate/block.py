@@ -2,7 +2,7 @@
 gate in the spirit of Oktay et al., "Attention U-Net", MIDL 2018."""
 from __future__ import annotations
 
-from segkit.plugin import Block, Inference, Params, Shape, keeps_size
+from segkit.plugin import POINTWISE, Block, Inference, Params, Shape, keeps_size
 
 
 class GateParams(Params):
@@ -22,7 +22,8 @@ class Gate(Block):
     def infer(self, p, x: Shape) -> Inference:
         weights = x.channels + (1 if p.bias else 0)
         pixels = x.numel() // x.channels
-        return Inference({"out": x}, params=weights, macs=x.channels * pixels)
+        # each output pixel reads only its own input pixel: receptive field and stride unchanged
+        return Inference({"out": x}, params=weights, macs=x.channels * pixels, geometry=POINTWISE)
 
     def build(self, p, x: Shape):
         from segkit_gate.module import GateModule

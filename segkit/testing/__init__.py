@@ -1,9 +1,10 @@
-"""Test kit for block authors: check a block's static shape rule against PyTorch.
+"""Test kit for block authors: check a block's static claims against PyTorch.
 
 ``check_block`` runs a block on random tensors and asserts that its ``infer`` is exact:
 output shapes, parameter count and MACs (as ``torch.utils.flop_counter`` counts them).
 ``check_against_torch`` also accepts invalid params or inputs and asserts that ``infer``
-rejects exactly what PyTorch rejects. ``check_compiles`` asserts that
+rejects exactly what PyTorch rejects. ``check_claims`` checks the size rule, stride and
+receptive field (:mod:`segkit.testing.claims`). ``check_compiles`` asserts that
 ``torch.compile(fullgraph=True)`` takes the block without a graph break, as segkit
 promises for compiled specs. ``block_test`` is all of it in one line. The hypothesis
 strategies draw small shapes and size params for property tests::
@@ -29,6 +30,7 @@ from segkit.core.shape import Inference, Shape
 from segkit.errors import SegkitError
 from segkit.plugins.manager import get_plugin_manager
 from segkit.plugins.registry import Registry
+from segkit.testing.claims import check_geometry, check_size_rule
 
 
 def make_registry(*plugins, entry_points: bool = False, dist: str = "segkit-test") -> Registry:
@@ -240,12 +242,20 @@ def strategy_for(annotation, metadata=()) -> st.SearchStrategy | None:
     return None
 
 
-def params_strategy(block: Block | type[Block]) -> st.SearchStrategy[dict]:
+def params_strategy(block: Block | type[Block], **fields_given) -> st.SearchStrategy[dict]:
     """Dicts of params for ``block``: each field drawn from its type (or left at its
-    default, sometimes), required fields always drawn."""
+    default, sometimes), required fields always drawn. Keyword arguments replace a
+    field's strategy: a hypothesis strategy, or a value to always use
+    (``params_strategy(Conv, groups=1, kernel=st.sampled_from([1, 3]))``)."""
     block = block() if isinstance(block, type) else block
-    fields = {}
+    unknown = set(fields_given) - set(block.Params.model_fields)
+    if unknown:
+        raise TypeError(f"{block.name!r} has no params {sorted(unknown)}")
+    fields = {name: value if isinstance(value, st.SearchStrategy) else st.just(value)
+              for name, value in fields_given.items()}
     for name, info in block.Params.model_fields.items():
+        if name in fields:
+            continue
         strategy = strategy_for(info.annotation, info.metadata)
         required = info.default is PydanticUndefined and info.default_factory is None
         if strategy is None:
@@ -257,32 +267,60 @@ def params_strategy(block: Block | type[Block]) -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries(fields)
 
 
+def check_claims(block: Block | type[Block], params: Any, *shapes: Shape) -> None:
+    """Assert the claims of ``infer`` beyond shapes, params and MACs for a case PyTorch
+    accepts: the size rule (``spatial_rule``) accepts these sizes and gives the output
+    sizes, and the declared geometry's stride and receptive field are what PyTorch
+    computes (measured from the gradient support of an output pixel)."""
+    block = block() if isinstance(block, type) else block
+    p = as_params(block, params)
+    inference = block.infer(p, *shapes)
+    check_size_rule(block, p, shapes, inference)
+    check_geometry(block, p, shapes, inference)
+
+
+MIN_VALID = 0.5
+"""The fraction of drawn cases that must be valid (accepted by PyTorch) for block_test to
+pass: below it, most draws test only that both sides reject, and the claims go unchecked."""
+
+
 def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | None = None,
                inputs: st.SearchStrategy | None = None, max_examples: int | None = None):
     """A ready pytest test for a block: ``test_my_block = block_test(MyBlock)``.
 
-    Draws params (``params_strategy`` by default) and input shapes (one input of rank
-    ``min_rank..max_rank`` by default) and asserts, via ``check_against_torch``, that the
-    block's static rule accepts exactly what PyTorch accepts and is exact there: output
-    shapes, parameter count and MACs. Then the first drawn case PyTorch accepted goes
-    through ``check_compiles`` (once: compiling takes seconds).
+    Draws params (``params``: a strategy of dicts of param values, ``params_strategy``
+    by default) and inputs (``inputs``: a strategy of lists of ``Shape``, one per input;
+    by default one input of rank ``min_rank..max_rank``, sizes 4..16, from ``shapes``) and asserts,
+    via ``check_against_torch``, that the block's static rule accepts exactly what
+    PyTorch accepts and is exact there: output shapes, parameter count and MACs; and,
+    via ``check_claims``, its size rule, stride and receptive field. It prints the
+    fraction of drawn cases that were valid and fails below ``MIN_VALID`` (pass
+    narrower strategies then). Then the first valid case goes through
+    ``check_compiles`` (once: compiling takes seconds).
     """
     block = block() if isinstance(block, type) else block
     params = params if params is not None else params_strategy(block)
     if inputs is None:
         lo, hi = block.min_rank, block.max_rank if block.max_rank is not None else 3
-        inputs = shapes(min_rank=max(lo, 1) if lo else 0, max_rank=min(hi, 3), min_size=1, max_size=16).map(
+        inputs = shapes(min_rank=max(lo, 1) if lo else 0, max_rank=min(hi, 3), min_size=4, max_size=16).map(
             lambda s: [s])
     accepted = []
+    drawn = []
 
     @given(params=params, inputs=inputs)
     def matches_torch(params, inputs):
+        drawn.append(1)
         try:
             p = as_params(block, params)
         except ValueError:  # pydantic rejects the combination: nothing to compare
             return
-        if check_against_torch(block, p, *inputs) is not None and not accepted:
-            accepted.append((p, inputs))
+        if check_against_torch(block, p, *inputs) is None:
+            return
+        inference = block.infer(p, *inputs)
+        check_size_rule(block, p, tuple(inputs), inference)
+        if inference.geometry is not None or not accepted:  # warn once about a missing geometry
+            check_geometry(block, p, tuple(inputs), inference)
+        accepted.append((p, inputs))
 
     # torch's first calls are slow, so no per-example deadline; the profile's example
     # count applies unless max_examples is given
@@ -291,8 +329,15 @@ def block_test(block: Block | type[Block], params: st.SearchStrategy[dict] | Non
 
     def test():
         accepted.clear()
+        drawn.clear()
         matches_torch()
-        assert accepted, f"no drawn case of {block.name!r} was valid: narrow the params or inputs strategies"
+        valid = len(accepted) / max(len(drawn), 1)
+        print(f"block_test({block.name!r}): {len(accepted)} of {len(drawn)} drawn cases were valid ({valid:.0%})")
+        assert valid >= MIN_VALID, (
+            f"only {len(accepted)} of {len(drawn)} drawn cases of {block.name!r} were valid ({valid:.0%}), "
+            f"so its claims were barely checked: pass block_test(..., params=..., inputs=...) strategies that "
+            f"draw mostly valid cases (e.g. channels divisible by a reduction param: "
+            f"inputs=segkit.testing.shapes(channels=16).map(lambda s: [s]))")
         p, case = accepted[0]
         check_compiles(block, p, *case)
 

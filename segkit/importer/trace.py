@@ -1,0 +1,55 @@
+"""Tracing a source module with torch.fx, and the example shapes of its values.
+
+A module that is already a ``GraphModule`` (or timm's ``FeatureGraphNet``, made with
+``features_only=True, feature_cls="fx"``, which holds one) is taken as it is: timm
+traced it with its own leaf modules, which is the only reliable way for tf_* models
+(input-size control flow in "same" padding) and hook-based feature wrappers. Any other
+module is traced here, keeping timm's leaf modules and functions as leaves when timm is
+installed. Imports torch (and timm if present); only ``import_model`` imports it."""
+from __future__ import annotations
+
+import torch
+import torch.fx
+from torch.fx.passes.shape_prop import ShapeProp
+
+
+def _timm_leaves() -> tuple[set, set]:
+    try:
+        from timm.layers import _fx
+    except ImportError:  # timm is optional: without it every module is traced through
+        return set(), set()
+    return set(_fx.get_notrace_modules()), set(_fx.get_notrace_functions())
+
+
+class _Tracer(torch.fx.Tracer):
+    def __init__(self, leaves: set, functions: set):
+        super().__init__(autowrap_functions=tuple(functions))
+        self.leaves = tuple(leaves)
+
+    def is_leaf_module(self, m, qualname: str) -> bool:
+        return isinstance(m, self.leaves) or super().is_leaf_module(m, qualname)
+
+
+def trace(module) -> torch.fx.GraphModule:
+    """``module`` as a GraphModule whose submodules keep the source's names."""
+    if isinstance(module, torch.fx.GraphModule):
+        return module
+    inner = getattr(module, "graph_module", None)
+    if isinstance(inner, torch.fx.GraphModule):
+        return inner
+    leaves, functions = _timm_leaves()
+    tracer = _Tracer(leaves, functions)
+    graph = tracer.trace(module.eval())  # in eval mode: a traced ``self.training`` becomes a constant
+    return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def propagate(gm: torch.fx.GraphModule, example: torch.Tensor) -> None:
+    """Record every node's example tensor shape in ``node.meta["tensor_meta"]``."""
+    with torch.no_grad():
+        ShapeProp(gm).propagate(example)
+
+
+def shape_of(node) -> tuple[int, ...] | None:
+    """The example shape of fx ``node``'s tensor value (batch included), if a tensor."""
+    meta = node.meta.get("tensor_meta")
+    return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
