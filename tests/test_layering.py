@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("importer",),
     ("api",),
     ("train",),
-    ("plugin", "testing", "docgen"),
+    ("plugin", "testing", "docgen", "scaffold"),
     ("cli",),
     ("__init__", "__main__"),
 ]

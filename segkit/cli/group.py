@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from segkit.cli import catalog, docs, export, importer, inspect, sizes, train
+from segkit.cli import catalog, docs, export, importer, inspect, new, sizes, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +17,6 @@ def main():
     """segkit: segmentation networks as YAML graph specs."""
 
 
-for _group in (inspect, catalog, train, export, importer, sizes, docs):
+for _group in (inspect, catalog, train, export, importer, sizes, new, docs):
     for _command in _group.COMMANDS:
         main.add_command(_command)
