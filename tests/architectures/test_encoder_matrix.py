@@ -12,12 +12,14 @@ import torch
 import segkit
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
-HEADS = ["deeplab_v3", "deeplab_v3plus", "pspnet", "fastfcn", "refinenet", "fpn", "linknet", "upernet"]
+HEADS = ["deeplab_v3", "deeplab_v3plus", "pspnet", "fastfcn", "refinenet", "fpn", "linknet", "unetplusplus", "upernet"]
 REGISTERED = ["resnet", "mobilenetv3", "./backbones/mobilenetv2.yaml", "./backbones/xception65.yaml"]
-# LinkNet adds the stride-2 map c1, which these backbones do not name; xception65's
+# LinkNet and UNet++ add the stride-2 map c1, which these backbones do not name; xception65's
 # stride-16 map is not half the stride-8 one at 192x192, so FPN and LinkNet sums refuse.
 CANNOT = {("linknet", "mobilenetv3"), ("linknet", "./backbones/mobilenetv2.yaml"),
-          ("linknet", "./backbones/xception65.yaml"), ("fpn", "./backbones/xception65.yaml")}
+          ("linknet", "./backbones/xception65.yaml"), ("fpn", "./backbones/xception65.yaml"),
+          ("unetplusplus", "mobilenetv3"), ("unetplusplus", "./backbones/mobilenetv2.yaml"),
+          ("unetplusplus", "./backbones/xception65.yaml")}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_imported_encoder_names_strides(imported_resnet18):
     assert {"c1", "c2", "c3", "c4", "c5"} <= names
 
 
-@pytest.mark.parametrize("head", ["fpn", "linknet", "deeplab_v3plus", "refinenet"])
+@pytest.mark.parametrize("head", ["fpn", "linknet", "unetplusplus", "deeplab_v3plus", "refinenet"])
 def test_head_on_imported_encoder_runs(head, imported_resnet18):
     model = segkit.build(SPECS / f"{head}.yaml", input="3x64x64", encoder=imported_resnet18, num_classes=3).eval()
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""FPN, LinkNet and UPerNet against segmentation_models_pytorch, their reference
+"""FPN, LinkNet, UNet++ and UPerNet against segmentation_models_pytorch, their reference
 implementation: equal parameter counts on the same ResNet encoder (smp's UPerNet adds a
 LayerNorm on each encoder feature that the paper has not; those are subtracted). Torch-free
 on segkit's side (``segkit.check``); skipped where smp is not installed."""
@@ -25,6 +25,8 @@ CASES = [
     ("fpn", "FPN", 18, "3x64x64"),
     ("linknet", "Linknet", 18, "3x64x64"),
     ("linknet", "Linknet", 34, "3x64x64"),
+    ("unetplusplus", "UnetPlusPlus", 34, "3x64x64"),
+    ("unetplusplus", "UnetPlusPlus", 18, "3x64x64"),
     ("upernet", "UPerNet", 50, "3x192x192"),   # the pyramid pooling's 6x6 bins need c5 >= 6
 ]
 
