@@ -16,7 +16,8 @@ from segkit.ops.pool import MaxPool
 from segkit.testing import block_test, graph_breaks, params_strategy, shapes
 
 test_conv_block_kit = block_test(
-    Conv, params_strategy(Conv, groups=1, kernel=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 2)),
+    Conv, params_strategy(Conv, groups=1, kernel=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 2),
+                          padding=st.integers(0, 2)),
     shapes(min_rank=1, max_rank=2, min_size=4, max_size=12).map(lambda s: [s]), max_examples=15)
 test_maxpool_block_kit = block_test(
     MaxPool, params_strategy(MaxPool, kernel=st.integers(1, 4), stride=st.sampled_from([None, 1, 2]), dilation=1, padding=0),

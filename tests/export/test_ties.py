@@ -74,8 +74,8 @@ def nudged(monkeypatch):
         eps = 1e-6
 
         @staticmethod
-        def write(model, example, names, tmp, opset):
-            real(model, example, names, tmp, opset)
+        def write(model, example, names, tmp, opset, *dynamic):
+            real(model, example, names, tmp, opset, *dynamic)
             nudge_before_maxpool(tmp, Nudged.eps)
             session = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
 
@@ -83,7 +83,7 @@ def nudged(monkeypatch):
                 feed = {name: t.numpy() for name, t in zip(example, probe)}
                 return [torch.from_numpy(a) for a in session.run(names, feed)]
 
-            return run, "onnxruntime (nudged)"
+            return run, "onnxruntime (nudged)", False
 
     monkeypatch.setitem(exporters._WRITERS, "onnx", Nudged.write)
     return Nudged

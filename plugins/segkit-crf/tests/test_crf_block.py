@@ -42,7 +42,7 @@ def logits_and_image(draw):
     rank = draw(st.integers(1, 3))
     spatial = tuple(draw(st.lists(st.integers(1, 7), min_size=rank, max_size=rank)))
     other = spatial
-    kind = draw(st.sampled_from(["same"] * 4 + ["size", "rank"]))
+    kind = draw(st.sampled_from(["same"] * 8 + ["size", "rank"]))
     if kind == "size":
         other = tuple(s + draw(st.integers(1, 2)) if i == 0 else s for i, s in enumerate(spatial))
     elif kind == "rank":
@@ -57,7 +57,8 @@ crf_params = st.fixed_dictionaries({
     "w1": st.just(0.0) | st.floats(0.01, 10), "theta_alpha": st.floats(0.5, 200), "theta_beta": st.floats(0.5, 50),
     "w2": st.just(0.0) | st.floats(0.01, 10), "theta_gamma": st.floats(0.5, 10),
     "image_scale": st.sampled_from([1.0, 255.0]), "spacing": st.floats(0.25, 4),
-    "max_pixels": st.integers(1, 400), "chunk": st.integers(0, 50),
+    # mostly room for every drawn size (at most 7^3 pixels), so that most draws are valid
+    "max_pixels": st.just(400) | st.just(400) | st.integers(1, 400), "chunk": st.integers(0, 50),
 })
 
 test_crf_matches_torch = block_test(CRF, params=crf_params, inputs=logits_and_image(), max_examples=40)
