@@ -36,10 +36,11 @@ def table(tests: str, bench: str, train: str) -> list[str]:
         return rows + [f"| training steps | train | - | - | - | {last(train)} | |"]
     step, hand, ratio, spread = plain.groups()
     rows.append(f"| Trainer.step vs hand-written loop | train | {crop} | {step} | {hand} | {ratio} | {spread} |")
-    for flag, ms, ref, ratio, spread in re.findall(r"--([\w-]+): ([\d.]+) ms vs ([\d.]+) ms plain: ratio ([\d.]+) "
-                                                   r"\(quartiles ([\d.-]+)\)", train):
-        rows.append(f"| Trainer --{flag} ({1000 / float(ms):.1f} steps/s) vs plain ({1000 / float(ref):.1f} "
-                    f"steps/s) | train | {crop} | {ms} | {ref} | {ratio} | {spread} |")
+    for stage, flag, ms, ref, ratio, spread in re.findall(r"^(eval )?--([\w-]+): ([\d.]+) ms vs ([\d.]+) ms plain: "
+                                                          r"ratio ([\d.]+) \(quartiles ([\d.-]+)\)", train, re.M):
+        what, unit = ("eval", "batches/s") if stage else ("Trainer", "steps/s")
+        rows.append(f"| {what} --{flag} ({1000 / float(ms):.1f} {unit}) vs plain ({1000 / float(ref):.1f} "
+                    f"{unit}) | {what.lower() if stage else 'train'} | {crop} | {ms} | {ref} | {ratio} | {spread} |")
     return rows
 
 

@@ -13,7 +13,8 @@ script prints the median ratio and its quartiles (target: overhead <= 3 % on CPU
 It also times fetching a batch from the Trainer's loader at the default workers (0),
 against the step, to show whether data loading is the bottleneck, and with
 ``--variants`` the Trainer's step with --amp, --channels-last and --compile against the
-plain Trainer step, alternating likewise. Not part of the test suite; figures go to
+plain Trainer step, and ``segkit eval``'s forward (the Predictor) with the same flags
+against the plain forward, alternating likewise. Not part of the test suite; figures go to
 docs/performance.md.
 """
 from __future__ import annotations
@@ -92,6 +93,26 @@ def alternate(candidate, reference, rounds: int, steps: int, sync) -> tuple[floa
     return statistics.median(cand), statistics.median(ref), statistics.median(ratios), q1, q3
 
 
+def eval_variants(trainer: Trainer, images, args, sync) -> None:
+    """``segkit eval``'s forward (the Predictor, no_grad, eval mode) with --amp,
+    --channels-last and --compile against the plain one, alternating likewise."""
+    from segkit.train.evaluation import Predictor
+
+    model = copy.deepcopy(trainer.model).eval()
+    plain = Predictor(model)
+    variants = {
+        "amp": Predictor(model, amp=True),
+        "channels_last": Predictor(copy.deepcopy(model).to(memory_format=torch.channels_last), channels_last=True),
+        "compile": Predictor(torch.compile(copy.deepcopy(model))),
+    }
+    with torch.no_grad():
+        for flag, predictor in variants.items():
+            c, r, ratio, q1, q3 = alternate(lambda p=predictor: p.forward(images), lambda: plain.forward(images),
+                                            args.rounds, args.steps, sync)
+            print(f"eval --{flag.replace('_', '-')}: {c * 1e3:.1f} ms vs {r * 1e3:.1f} ms plain: ratio {ratio:.3f} "
+                  f"(quartiles {q1:.3f}-{q3:.3f})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default=str(ROOT / "specs/unet_small.yaml"))
@@ -129,6 +150,7 @@ def main() -> int:
                                                 args.rounds, args.steps, sync)
                 print(f"--{flag.replace('_', '-')}: {c * 1e3:.1f} ms vs {r * 1e3:.1f} ms plain: ratio {ratio:.3f} "
                       f"(quartiles {q1:.3f}-{q3:.3f})")
+            eval_variants(trainer, images, args, sync)
     return 0 if overhead <= TARGET else 1
 
 

@@ -1,11 +1,12 @@
 """The Python API: what ``import segkit`` offers (``check``, ``resolve``, ``build``,
-``build_for_inference``, ``load_spec``, ``load_weights``) and the one place that supplies
-the default registry, the installed plugins' (every stage below takes a registry
-argument instead).
+``build_for_inference``, ``export``, ``load_spec``, ``load_weights``) and the one place
+that supplies the default registry, the installed plugins' (every stage below takes a
+registry argument instead).
 
 Torch is imported only inside the functions that build modules or load weights, so that
 ``segkit check`` stays torch-free.
 """
+# torch: export imports segkit.export.exporters (and so torch) inside the function.
 from __future__ import annotations
 
 import functools
@@ -19,6 +20,9 @@ from segkit.compiler.codegen import compile_graph
 from segkit.core.graph import Graph
 from segkit.core.shape import Shape
 from segkit.errors import InputError, SegkitError, ShapeError, SourceLoc
+from segkit.export.arguments import check_dynamic_form, export_format, export_opset, onnx_available
+from segkit.export.dynamic_lint import check_dynamic
+from segkit.export.lint import check_export
 from segkit.lang import schema
 from segkit.lang.resolver import Resolver
 from segkit.lang.schema import Spec
@@ -160,3 +164,64 @@ def build_for_inference(spec, input=None, registry: Registry | None = None, *, w
         loaded = load_weights(model, weights, weights_format, ignore=left_out, registry=registry,
                               source_name=source_name)
     return InferenceModel(model.eval(), report, loaded)
+
+
+def export(spec, path, *, format: str | None = None, input=None, dynamic: bool = False, weights=None,
+           weights_format: str = "segkit", opset: int | None = None, batch: int = 1, fold_bn: bool = False,
+           tolerance: float | None = 1e-4, registry: Registry | None = None, **params):
+    """Export ``spec`` for inference (eval mode, without training-only heads) to ``path``
+    and check the written file against PyTorch on random inputs (ONNX: in onnxruntime);
+    what ``segkit export`` does. Returns the
+    :class:`~segkit.export.exporters.ExportResult`: ``path``, ``format``, ``rule`` /
+    ``rules`` (the accepted sizes a dynamic file takes, as stored in it), ``sizes`` (the
+    sizes it was checked at), ``max_abs_diff``, the lint's ``warnings``.
+
+    ``format``: ``onnx``, ``torchscript`` or ``exported-program`` (default: from the
+    suffix of ``path``: .onnx, .ts, .pt2). ``input``: the example size (default: the
+    spec's). ``dynamic``: one file for every input size the spec accepts (onnx,
+    exported-program), checked at three or more of them. ``weights`` (in
+    ``weights_format``) are loaded first; ``fold_bn`` folds BatchNorm into the
+    convolutions before it; ``opset`` is ONNX's (default 17); ``batch`` is the example's
+    batch; ``tolerance`` the largest difference from PyTorch accepted (None: any).
+
+    Bad arguments, and specs the export lint refuses (each node that will not export,
+    or keeps the file to one size, named with the reason and a fix), raise SegkitError
+    before torch is imported; a file that does not reproduce PyTorch raises
+    ExportCheckError and is not written. ``segkit.export`` (the package) is this
+    function when called.
+    """
+    fmt = export_format(format, path)
+    opset = export_opset(opset, fmt)
+    if dynamic:
+        check_dynamic_form(fmt)
+    if fmt == "onnx":
+        onnx_available()
+    registry = registry or default_registry()
+    spec = load_spec(spec, registry)
+    report = check(spec, input, registry, train_heads=False, **params)
+    graph = report.graph
+    warnings = check_export(graph, fmt, opset)
+    if dynamic:
+        check_dynamic(graph, fmt)
+
+    import torch
+
+    from segkit.compiler.fold_bn import count_bn
+    from segkit.compiler.fold_bn import fold_bn as fold
+    from segkit.export.exporters import export_model
+
+    model = build_for_inference(spec, graph.input_shapes, registry, weights=weights, weights_format=weights_format,
+                                **params).model
+    folded = None
+    if fold_bn:
+        before = count_bn(model)
+        model = fold(model, inplace=True)
+        folded = (before - count_bn(model), before)
+    generator = torch.Generator().manual_seed(0)
+    example = {name: torch.randn((batch, *shape.as_tuple()), generator=generator)
+               for name, shape in graph.input_shapes.items()}
+    check_batch = 2 if fmt == "onnx" and batch == 1 else batch
+    result = export_model(model, example, fmt, path, opset=opset, check_batch=check_batch, tolerance=tolerance,
+                          dynamic=report.accepted_sizes if dynamic else None)
+    result.warnings, result.folded_bn = warnings, folded
+    return result

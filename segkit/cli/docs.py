@@ -17,7 +17,7 @@ from segkit.docgen import site, sync
 @user_errors
 def docs(check_only, root):
     """Regenerate the generated docs: block and CLI references, architecture table,
-    gallery (pages and graph pictures) and README's table of architectures."""
+    gallery (pages and graph pictures), the encoder table and README's table of architectures."""
     from pathlib import Path
 
     generated = site.generate(Path(root), registry(), click.get_current_context().find_root().command)

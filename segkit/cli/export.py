@@ -2,8 +2,6 @@
 ``segkit check`` (which loads every command group) stays torch-free."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from segkit import api
@@ -18,36 +16,10 @@ from segkit.cli.options import (
     user_errors,
 )
 from segkit.compiler.codegen import compile_graph
-from segkit.core.suggest import did_you_mean
 from segkit.errors import InputError, SourceLoc
-from segkit.export.dynamic_lint import check_dynamic
-from segkit.export.lint import DEFAULT_OPSET, FORMATS, MAX_OPSET, MIN_OPSET, check_export
 
 # torch is imported inside functions (as is rich), so that importing this module, and so
 # `segkit check`, stays torch-free.
-
-
-SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".pt2": "exported-program"}
-
-
-def _format_for(fmt: str | None, output: str) -> str:
-    if fmt is None:
-        fmt = SUFFIXES.get(Path(output).suffix.lower())
-        if fmt is None:
-            raise InputError(f"cannot tell the export format from {output!r}", SourceLoc("--output"),
-                             "give --format onnx|torchscript|exported-program, or name the file "
-                             ".onnx, .ts or .pt2")
-    fmt = fmt.lower()
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}", SourceLoc("--format"),
-                         did_you_mean(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}")
-    return fmt
-
-
-def _inference_graph(spec, inputs, sets):
-    params = parse_sets(sets)
-    report = api.check(spec, parse_input_option(inputs), registry(), train_heads=False, **params)
-    return report, params
 
 
 def _human_bytes(n: float | None) -> str:
@@ -93,51 +65,21 @@ def export_command(spec, output, fmt, weights, weights_format, inputs, sets, bat
     rule `segkit sizes` prints, stored in the file), or the lint names the nodes that
     keep it to one size.
     """
-    from segkit.compiler.fold_bn import count_bn
-    from segkit.compiler.fold_bn import fold_bn as fold
-    from segkit.export.exporters import export_model, onnx_available
-
-    fmt = _format_for(fmt, output)
-    if opset is not None and fmt != "onnx":
-        raise InputError(f"--opset applies to onnx, not {fmt}", SourceLoc("--opset"))
-    opset = DEFAULT_OPSET if opset is None else opset
-    if not MIN_OPSET <= opset <= MAX_OPSET:
-        raise InputError(f"opset {opset} is not supported", SourceLoc("--opset"),
-                         f"use an opset from {MIN_OPSET} to {MAX_OPSET} (default {DEFAULT_OPSET})")
-    if fmt == "onnx":
-        onnx_available()
-    report, params = _inference_graph(spec, inputs, sets)
-    graph = report.graph
-    for issue in check_export(graph, fmt, opset):
+    result = api.export(spec, output, format=fmt, input=parse_input_option(inputs), dynamic=dynamic,
+                        weights=weights or None, weights_format=weights_format, opset=opset, batch=batch,
+                        fold_bn=fold_bn, tolerance=tolerance, registry=registry(), **parse_sets(sets))
+    for issue in result.warnings:
         click.echo(issue.format(), err=True)
-    rules = None
-    if dynamic:
-        check_dynamic(graph, fmt)
-        rules = report.accepted_sizes
-
-    import torch
-
-    model = api.build_for_inference(spec, graph.input_shapes, registry(), weights=weights or None,
-                                weights_format=weights_format, **params).model
-    if fold_bn:
-        before = count_bn(model)
-        model = fold(model, inplace=True)
-        click.echo(f"folded {before - count_bn(model)} of {before} BatchNorm layers into convolutions")
-    generator = torch.Generator().manual_seed(0)
-    example = {name: torch.randn((batch, *shape.as_tuple()), generator=generator)
-               for name, shape in graph.input_shapes.items()}
-    check_batch = 2 if fmt == "onnx" and batch == 1 else batch
-    result = export_model(model, example, fmt, output, opset=opset, check_batch=check_batch, tolerance=tolerance,
-                          dynamic=rules)
-    sizes = ", ".join(f"{name} {shape}" for name, shape in graph.input_shapes.items())
+    if result.folded_bn is not None:
+        click.echo(f"folded {result.folded_bn[0]} of {result.folded_bn[1]} BatchNorm layers into convolutions")
+    sizes = ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in result.input_shapes.items())
     if result.rule is not None:
         sizes = f"every input size with {result.rule} (any batch); stored in the file"
-    click.echo(f"wrote {result.path} ({fmt}, {_human_bytes(result.size_bytes)}) for {sizes}; "
+    click.echo(f"wrote {result.path} ({result.format}, {_human_bytes(result.size_bytes)}) for {sizes}; "
                f"outputs: {', '.join(result.outputs)}")
     checked = "" if result.sizes is None else f" at sizes {', '.join('x'.join(map(str, s)) for s in result.sizes)}"
     click.echo(f"max abs diff vs PyTorch: {result.max_abs_diff:.3g} ({result.runtime}, random input of batch "
-               f"{check_batch if fmt != 'exported-program' or dynamic else batch}{checked}; "
-               f"tolerance {tolerance:g})")
+               f"{result.batch}{checked}; tolerance {tolerance:g})")
     if result.runtime_guards:
         click.echo("  torch.export could not prove some of its guards for every size of the rule; "
                    "the file checks them when it runs")

@@ -1,4 +1,5 @@
-"""Commands that look at one spec: ``check`` (torch-free), ``build``, ``resolve`` and ``graph``."""
+"""Commands that look at one spec beyond checking it: ``build``, ``merge`` (and its old name
+``resolve``) and ``graph``."""
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,8 @@ from pathlib import Path
 import click
 
 from segkit import api
+from segkit.cli.check import print_report
 from segkit.cli.options import (
-    console,
     input_option,
     parse_input_option,
     parse_sets,
@@ -23,30 +24,7 @@ from segkit.lang.render import render
 from segkit.lang.resolver import evaluate_params
 from segkit.views.graph_drawing import PNG_LIMIT, png_size, run_dot, to_dot, to_mermaid
 from segkit.views.graph_explorer import to_html
-from segkit.views.tables import report_table, summary_lines
 from segkit.weights.checkpoint import save_module
-
-
-def _print_report(report, expand: bool) -> None:
-    out = console()
-    lines = summary_lines(report)  # first: deriving the accepted sizes may add a warning
-    for warning in report.warnings:
-        click.echo(warning.format(), err=True)
-    out.print(report_table(report, expand))
-    for line in lines:
-        out.print(line, highlight=False, markup=False)
-
-
-@click.command()
-@spec_argument
-@input_option
-@set_option
-@click.option("--expand", is_flag=True, help="One row per primitive node instead of per spec node.")
-@user_errors
-def check(spec, inputs, sets, expand):
-    """Validate SPEC and print its shape table (no torch needed)."""
-    report = api.check(spec, parse_input_option(inputs), registry(), **parse_sets(sets))
-    _print_report(report, expand)
 
 
 @click.command()
@@ -72,7 +50,7 @@ def build(spec, inputs, sets, save, code, expand, inference, weights, weights_fo
         report = api.check(spec, parse_input_option(inputs), registry(), **params)
         model = compile_graph(report.graph)
         loaded = api.load_weights(model, weights, weights_format, registry=registry()) if weights else None
-    _print_report(report, expand)
+    print_report(report, expand)
     if loaded is not None:
         click.echo(loaded.summary())
     actual = sum(p.numel() for p in model.parameters())
@@ -157,4 +135,4 @@ def _write_graph(report, path: Path, expand: bool) -> None:
         raise InputError(f"unknown graph format {suffix or '(none)'}", loc, "use .html, .svg, .png, .dot or .mmd")
 
 
-COMMANDS = (check, build, merge, resolve, graph,)
+COMMANDS = (build, merge, resolve, graph)

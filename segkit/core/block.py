@@ -11,6 +11,7 @@ params (``like: image`` for resize, ``indices: pool1`` for unpool), in field ord
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, get_args, get_origin
 
@@ -21,9 +22,11 @@ from segkit.errors import MismatchError, ShapeError, SpecSchemaError
 
 
 class Params(BaseModel):
-    """Base of every block's params model: unknown keys are errors."""
+    """Base of every block's params model: unknown keys are errors. A string under a
+    field documents it (read on demand by :func:`segkit.core.field_docs.field_docs`);
+    schemas are built at first validation, so a registry of many blocks loads fast."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ class Ref:
 NodeRef = Annotated[str, Ref()]
 
 
+@functools.cache
 def ref_fields(params_model: type[BaseModel]) -> dict[str, Ref]:
-    """The fields of ``params_model`` that hold node references."""
+    """The fields of ``params_model`` that hold node references (read once per model:
+    every node that calls the block asks)."""
     found = {}
     for name, info in params_model.model_fields.items():
         for meta in info.metadata:

@@ -23,7 +23,7 @@ class Kind:
 OPS = Kind("ops", "Primitive ops", "One PyTorch layer or function each; every other block is built from these.")
 KINDS = (
     OPS,
-    Kind("units", "Common units", "Small composites that many specs share.", frozenset({"conv_bn_act", "se"})),
+    Kind("units", "Common units", "Small composites that many specs share.", frozenset({"conv_bn_act", "se", "split_attention"})),
     Kind("encoders", "Encoders and their stages",
          "Backbones (ResNet, VGG, Xception, MobileNetV3, DenseNet) and the stages and layers they are made of.",
          frozenset({"resnet", "resnet_basic", "resnet_bottleneck", "resnet_stage", "vgg_stage", "xception_entry",

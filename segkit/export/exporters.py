@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -37,10 +37,11 @@ from torch.export import Dim
 
 from segkit.analysis.size_rule import SizeRule
 from segkit.compiler.outputs import flatten_outputs
-from segkit.errors import InputError, SegkitError, SourceLoc
+from segkit.errors import SegkitError, SourceLoc
 from segkit.export import dynamic as plan
 from segkit.export import ties
-from segkit.export.lint import DEFAULT_OPSET, FORMATS
+from segkit.export.arguments import check_dynamic_form, export_format, onnx_available
+from segkit.export.lint import DEFAULT_OPSET, ExportIssue
 
 # onnxruntime is imported inside functions: optional for what most callers do.
 
@@ -75,6 +76,17 @@ class ExportResult:
     runtime_guards: bool = False
     """A dynamic ExportedProgram whose guards torch.export could not prove within the
     rule's bounds: it checks them when it runs (``Dim.DYNAMIC``)."""
+    batch: int = 1
+    """The batch of the random inputs the file was checked on."""
+    rules: list[SizeRule] | None = None
+    """The rule of ``rule``, one SizeRule per spatial dim (None: a file for one size)."""
+    input_shapes: dict[str, tuple[int, ...]] | None = None
+    """The example's size per input (channels and spatial sizes, without the batch)."""
+    warnings: list[ExportIssue] = field(default_factory=list)
+    """What the export lint could not check (set by :func:`segkit.api.export`)."""
+    folded_bn: tuple[int, int] | None = None
+    """BatchNorm layers folded into convolutions, and how many there were (set by
+    :func:`segkit.api.export` with ``fold_bn``; None: not folded)."""
 
 
 def output_names(model, example: tuple) -> list[str]:
@@ -96,11 +108,9 @@ def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, ops
     ``dynamic``: the accepted sizes (one SizeRule per spatial dim, from
     ``segkit.check``): write one file for all of them, up to ``max_size`` per dim, and
     check it at several (see the module docstring)."""
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}", SourceLoc("--format"), f"use one of {', '.join(FORMATS)}")
-    if dynamic is not None and fmt == "torchscript":
-        raise InputError("torchscript traces one input size and has no dynamic form", SourceLoc("--dynamic"),
-                         "use --format onnx or exported-program")
+    fmt = export_format(fmt, path)
+    if dynamic is not None:
+        check_dynamic_form(fmt)
     model = model.eval()
     args = tuple(example.values())
     spatial = tuple(args[0].shape[2:])
@@ -141,7 +151,8 @@ def export_model(model, example: dict[str, torch.Tensor], fmt: str, path, *, ops
             os.unlink(tmp)
     rule = plan.metadata(dynamic, rules)[plan.METADATA_KEY] if rules is not None else None
     return ExportResult(path, fmt, diff, runtime, names, path.stat().st_size, flips, plain,
-                        sizes if rules is not None else None, rule, guards)
+                        sizes if rules is not None else None, rule, guards, batch, rules,
+                        {name: tuple(t.shape[1:]) for name, t in example.items()})
 
 
 def _check_probe(model, fmt, tmp, path, inputs, runner, runtime, probe, tolerance):
@@ -180,16 +191,6 @@ def _check_probe(model, fmt, tmp, path, inputs, runner, runtime, probe, toleranc
 def max_abs_diff(got, expected) -> float:
     """The largest absolute difference over corresponding output tensors."""
     return max(float((torch.as_tensor(g) - e).abs().max()) for g, e in zip(got, expected))
-
-
-def onnx_available() -> None:
-    """Raise a located InputError unless onnx and onnxruntime are installed."""
-    import importlib.util
-
-    missing = [m for m in ("onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise InputError(f"ONNX export needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                         "not installed", SourceLoc("--format"), "pip install 'segkit[export]'")
 
 
 def _write_onnx(model, example, names, tmp, opset, rules, max_size, stored):

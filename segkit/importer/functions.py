@@ -214,6 +214,20 @@ def pad_same(ctx, node, name, args, kwargs):
                     kernel=sizes[0], stride=sizes[1], dilation=sizes[2], value=float(given.get("value", 0)))
 
 
+def interpolate(ctx, node, name, args, kwargs):
+    """``F.interpolate`` by a constant scale or to a constant size, as ``nn.Upsample``."""
+    x, rest = first(args, kwargs, "input")
+    names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias")
+    given = dict(zip(names, rest)) | {k: v for k, v in kwargs.items() if k in names}
+    if not all(isinstance(ctx.value(given.get(k)), Const) for k in ("size", "scale_factor")):
+        raise refusal(node, name, "a resize to a size computed at run time has no segkit form",
+                      "a constant scale or size imports")
+    module = nn.Upsample(**{k: given[k] for k in names[:4] if k in given},
+                         recompute_scale_factor=given.get("recompute_scale_factor"))
+    module.antialias = given.get("antialias", False)
+    return convert_module(ctx, node, module, ctx.feature(node, name, x), node.name)
+
+
 def stochastic_depth(ctx, node, name, args, kwargs):
     """torchvision's ``stochastic_depth`` function, as its ``StochasticDepth`` module."""
     x, _ = first(args, kwargs, "input")
@@ -229,7 +243,7 @@ def passthrough(ctx, node, name, args, kwargs):
 
 CONVERTERS = {"add": elementwise, "mul": elementwise, "cat": concat, "concat": concat, "split": split,
               "chunk": split, "getitem": getitem, "permute": permute, "mean": mean, "layer_norm": layer_norm,
-              "dropout": dropout, "pad_same": pad_same, "stochastic_depth": stochastic_depth,
+              "dropout": dropout, "pad_same": pad_same, "interpolate": interpolate, "stochastic_depth": stochastic_depth,
               **dict.fromkeys(ACT_FUNCTIONS, activation), **dict.fromkeys(POOL_FUNCTIONS, pool),
               **dict.fromkeys(("adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
                                "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"), adaptive_pool),
@@ -246,6 +260,9 @@ def convert_call(ctx, node):
     if node.target is operator.getitem:
         name = "getitem"
     convert = CONVERTERS.get(name)
+    if name in ("getattr", "size", "dim"):
+        raise refusal(node, name, "reading a tensor's run-time size has no segkit form: segkit's ops have "
+                      "static shapes", "size-dependent reshapes (attention, pixel shuffles) are not imported")
     if convert is None:
         raise refusal(node, name, "this operation has no segkit form")
     args, kwargs = (list(node.args), dict(node.kwargs)) if name in ("getitem", "split", "chunk") else call_args(node)

@@ -16,6 +16,7 @@ from segkit.errors import InputError, SourceLoc
 from segkit.importer.builder import SpecBuilder
 from segkit.importer.context import Context
 from segkit.importer.errors import refusal
+from segkit.importer.fuse import fuse_conv_bn_act
 from segkit.importer.values import Const, Feature
 from segkit.ops.misc import Identity
 
@@ -92,6 +93,7 @@ def import_model(module, input="3x224x224", name: str | None = None) -> Imported
                 if feature.ref == INPUT:  # an output must be a node's
                     feature = ctx.emit(Identity, out_name, [feature])
                 ctx.spec.outputs[out_name] = feature.ref
+    fuse_conv_bn_act(ctx.spec)
     text = ctx.spec.yaml(f"Imported from {type(module).__module__}.{type(module).__name__} by segkit import "
                          f"(example input {shape}).")
     return Imported(text, ctx.spec.state, tuple(ctx.spec.outputs))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from segkit.blocks.split_attention import SplitAttention
 from segkit.importer.errors import refusal
 from segkit.importer.values import Feature
 from segkit.ops.activation import Act
@@ -17,6 +18,7 @@ from segkit.ops.norm import BN, GN
 from segkit.ops.padding import PadSame
 from segkit.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, MaxPool
 from segkit.ops.residual import DropPath
+from segkit.ops.resize import Resize
 
 ACT_KINDS = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.LeakyReLU: "leaky_relu", nn.PReLU: "prelu", nn.ELU: "elu",
              nn.GELU: "gelu", nn.SiLU: "silu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Hardswish: "hardswish",
@@ -54,6 +56,33 @@ def _overrides_understood() -> tuple:
     """Subclasses whose own ``forward`` the converters reproduce: the "SAME" modules and
     timm's ``BatchNormAct2d`` (bn, then its ``drop`` and ``act`` children)."""
     return _same_padding_classes() + _timm("BatchNormAct2d")
+
+
+def whole_modules() -> tuple:
+    """Module classes converted as a whole, onto one segkit block each (their forward
+    reshapes by run-time sizes, which has no op-by-op form)."""
+    return _timm("SplitAttn")
+
+
+ATTENTION = ("Attention", "Attention2d", "MultiQueryAttention2d", "MultiQueryAttentionV2", "AttentionRope",
+             "DiffAttention", "NonLocalAttn", "BatNonLocalAttn")
+"""timm's self-attention modules (ViT's, MobileNetV4-hybrid's multi-query, non-local):
+out of scope for segkit, which imports convolutional networks."""
+
+
+def attention_modules() -> tuple:
+    """timm's self-attention classes (those this timm has)."""
+    try:
+        from timm import layers
+    except ImportError:  # timm is optional
+        return ()
+    return tuple(filter(None, (getattr(layers, n, None) for n in ATTENTION)))
+
+
+def leaf_modules() -> tuple:
+    """The classes tracing keeps whole: those converted whole, and self-attention, so
+    that its refusal names the attention module rather than a shape read deep inside."""
+    return whole_modules() + attention_modules()
 
 
 def convert_conv(ctx, node, m, x: Feature) -> Feature:
@@ -156,6 +185,55 @@ def convert_adaptive(ctx, node, m, x: Feature) -> Feature:
     return adaptive(ctx, node, x, m.output_size, is_max, node.target)
 
 
+def convert_split_attention(ctx, node, m, x: Feature) -> Feature:
+    """timm's ``SplitAttn`` (ResNeSt): segkit's ``split_attention``, whose module has
+    timm's submodule names, so the state dict carries over as it is."""
+    op = type(m).__name__
+    norms, acts = (m.bn0, m.bn1), (m.act0, m.act1)
+    if not isinstance(m.drop, nn.Identity):
+        raise refusal(node, op, "split attention with DropBlock has no segkit form")
+    if m.conv.padding_mode != "zeros" or isinstance(m.conv.padding, str):
+        raise refusal(node, op, "split attention's conv pads only with explicit zero padding in segkit")
+    if not (all(isinstance(n, nn.Identity) for n in norms) or all(
+            type(n) in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d) and n.affine and n.track_running_stats
+            and n.momentum == 0.1 and n.eps == norms[0].eps for n in norms)):
+        raise refusal(node, op, "split attention has no segkit form with these norms",
+                      "segkit's split_attention has two affine BatchNorms (momentum 0.1, one eps) or none")
+    kinds = {ACT_KINDS.get(type(a)) for a in acts}
+    if len(kinds) != 1 or not kinds <= {"relu", "relu6", "silu", "hardswish"} and not (
+            kinds == {"gelu"} and acts[0].approximate == acts[1].approximate == "none"):
+        raise refusal(node, op, "split attention has no segkit form with these activations")
+    params = {"out": m.conv.out_channels // m.radix, "kernel": _size(m.conv.kernel_size),
+              "stride": _size(m.conv.stride), "padding": _size(m.conv.padding), "dilation": _size(m.conv.dilation),
+              "groups": m.rsoftmax.cardinality, "radix": m.radix, "attn": m.fc1.out_channels,
+              "bias": m.conv.bias is not None, "norm": "none" if isinstance(m.bn0, nn.Identity) else "bn",
+              "act": kinds.pop()}
+    if params["norm"] == "bn":
+        params["eps"] = m.bn0.eps
+    return ctx.emit(SplitAttention, node.target, [x], m.state_dict(), **params)
+
+
+RESIZE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
+"""Interpolation modes segkit's ``resize`` calls ``F.interpolate`` with unchanged."""
+
+
+def convert_upsample(ctx, node, m, x: Feature) -> Feature:
+    """``nn.Upsample`` (and ``F.interpolate``) by a scale or to a fixed size: segkit's
+    ``resize``, which calls ``F.interpolate`` with the same arguments."""
+    op = type(m).__name__
+    if m.mode not in RESIZE_MODES:
+        raise refusal(node, op, f"interpolation mode {m.mode!r} has no segkit form",
+                      f"segkit resizes with {', '.join(RESIZE_MODES)}")
+    if getattr(m, "recompute_scale_factor", None) or getattr(m, "antialias", False):
+        raise refusal(node, op, "recompute_scale_factor and antialias have no segkit form")
+    resize = {"scale": _size([float(s) for s in (m.scale_factor if isinstance(m.scale_factor, (list, tuple))
+                                                  else [m.scale_factor])])} \
+        if m.scale_factor is not None else {"size": _size(m.size)}
+    if m.align_corners is not None:
+        resize["align_corners"] = bool(m.align_corners)
+    return ctx.emit(Resize, node.target, [x], mode=m.mode, **resize)
+
+
 def convert_dropout(ctx, node, m, x: Feature) -> Feature:
     return x if m.p == 0 else ctx.emit(Dropout, node.target, [x], p=m.p)
 
@@ -196,6 +274,8 @@ CONVERTERS = [
     ((nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
       nn.AdaptiveMaxPool3d), convert_adaptive),
     ((nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d), convert_dropout),
+    ((nn.Upsample,), convert_upsample),
+    (whole_modules(), convert_split_attention),
 ]
 """(module classes, converter) in the order they are tried."""
 
@@ -218,6 +298,9 @@ def convert_module(ctx, node, m, x: Feature, name: str | None = None) -> Feature
         node = Child(node.name, name)
     if isinstance(m, _drop_path_classes()):
         return convert_drop_path(ctx, node, m, x)
+    if isinstance(m, attention_modules()):
+        raise refusal(node, type(m).__name__, "self-attention has no segkit form: it is out of scope, segkit "
+                      "imports convolutional networks", "import the model's convolutional part, or a CNN")
     for classes, convert in CONVERTERS:
         if isinstance(m, classes):
             if type(m).forward not in {c.forward for c in classes} and not isinstance(m, _overrides_understood()):
@@ -225,4 +308,4 @@ def convert_module(ctx, node, m, x: Feature, name: str | None = None) -> Feature
                               "so it has no known segkit form")
             return convert(ctx, node, m, x)
     raise refusal(node, type(m).__name__, "this module has no segkit form",
-                  "segkit imports convs, norms, activations, pools, dropout and elementwise ops")
+                  "segkit imports convs, norms, activations, pools, resizes, dropout and elementwise ops")

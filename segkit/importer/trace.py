@@ -5,20 +5,27 @@ A module that is already a ``GraphModule`` (or timm's ``FeatureGraphNet``, made 
 traced it with its own leaf modules, which is the only reliable way for tf_* models
 (input-size control flow in "same" padding) and hook-based feature wrappers. Any other
 module is traced here, keeping timm's leaf modules and functions as leaves when timm is
-installed. Imports torch (and timm if present); only ``import_model`` imports it."""
+installed, and the modules the importer takes whole (``modules.leaf_modules``: ResNeSt's
+split attention, and self-attention, refused by name). Imports torch (and timm if
+present); only ``import_model`` imports it."""
 from __future__ import annotations
 
 import torch
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
+from segkit.errors import SourceLoc
+from segkit.importer.errors import ImportRefusal
+from segkit.importer.modules import leaf_modules
 
-def _timm_leaves() -> tuple[set, set]:
+
+def _leaves() -> tuple[set, set]:
+    """The leaf modules and functions: timm's own, and the modules taken whole."""
     try:
         from timm.layers import _fx
     except ImportError:  # timm is optional: without it every module is traced through
-        return set(), set()
-    return set(_fx.get_notrace_modules()), set(_fx.get_notrace_functions())
+        return set(leaf_modules()), set()
+    return set(_fx.get_notrace_modules()) | set(leaf_modules()), set(_fx.get_notrace_functions())
 
 
 class _Tracer(torch.fx.Tracer):
@@ -37,10 +44,21 @@ def trace(module) -> torch.fx.GraphModule:
     inner = getattr(module, "graph_module", None)
     if isinstance(inner, torch.fx.GraphModule):
         return inner
-    leaves, functions = _timm_leaves()
+    _refuse_hooks(module)
+    leaves, functions = _leaves()
     tracer = _Tracer(leaves, functions)
     graph = tracer.trace(module.eval())  # in eval mode: a traced ``self.training`` becomes a constant
     return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def _refuse_hooks(module) -> None:
+    """Refuse a module with forward hooks (timm's ``FeatureHookNet`` collects its maps
+    with them): tracing skips hooks, so the traced graph would not compute what it does."""
+    for name, m in module.named_modules():
+        if m._forward_hooks or m._forward_pre_hooks:
+            raise ImportRefusal("a module with forward hooks is not imported: tracing does not run them",
+                                SourceLoc(f"module {name or type(module).__name__!r} ({type(m).__name__})"),
+                                "import a module that returns its feature maps from forward")
 
 
 def propagate(gm: torch.fx.GraphModule, example: torch.Tensor) -> None:

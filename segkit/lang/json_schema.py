@@ -7,6 +7,7 @@ an expression string. Nodes are checked per block with ``if``/``then`` on ``bloc
 from __future__ import annotations
 
 from segkit.core.block import Block
+from segkit.core.field_docs import field_docs
 from segkit.lang.comments import param_docs
 from segkit.lang.composite import CompositeBlock
 
@@ -31,10 +32,13 @@ def _or_expression(schema: dict) -> dict:
 def _python_params(block: Block) -> tuple[dict, list[str]]:
     schema = block.Params.model_json_schema()
     defs = schema.get("$defs", {})
+    docs = field_docs(block.Params)
     props = {}
     for name, prop in schema.get("properties", {}).items():
         prop = _inline(prop, defs)
         prop.pop("title", None)
+        if docs.get(name):
+            prop["description"] = docs[name]
         props[name] = _or_expression(prop)
     return props, list(schema.get("required", []))
 

@@ -38,6 +38,9 @@ class LocMap:
         """Location of ``path``, or of its nearest located ancestor."""
         path = tuple(path)
         probe = path
+        found = self.locs.get(path)
+        if found is not None:
+            return SourceLoc(found.file, found.line, found.column, path)
         while probe not in self.locs and probe:
             probe = probe[:-1]
         found = self.locs.get(probe, SourceLoc(self.file, 0, 0))

@@ -5,6 +5,8 @@ node's order: its ``from`` list, then the nodes named by reference params.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -59,9 +61,11 @@ def unpool(x: torch.Tensor, indices: torch.Tensor, source: torch.Tensor) -> torc
     Written as the scatter that max-unpooling is (values go to the flat argmax positions
     the pool recorded, zeros elsewhere), equal to ``F.max_unpoolNd``, so that
     ``torch.export`` and ONNX (ScatterElements) handle it; the pool's kernel, stride and
-    padding are only needed by the static shape rule, which checks them.
+    padding are only needed by the static shape rule, which checks them. The flat size is
+    ``math.prod`` of the dims, not ``torch.Size.numel()``, which torch.export specialises
+    to the example's size.
     """
-    flat = x.new_zeros(x.shape[0], x.shape[1], source.shape[2:].numel())
+    flat = x.new_zeros(x.shape[0], x.shape[1], math.prod(source.shape[2:]))
     flat = flat.scatter(2, indices.flatten(2), x.flatten(2))
     return flat.view(x.shape[0], x.shape[1], *source.shape[2:])
 

@@ -39,6 +39,9 @@ def broadcast_sizes(xs) -> SpatialRule:
     every input must equal unless it is 1."""
     out, checks = [], []
     for sizes in zip(*xs):
+        if all(s == sizes[0] for s in sizes[1:]):  # equal sizes (a residual sum): nothing to check
+            out.append(sizes[0])
+            continue
         largest = sizes[0]
         for s in sizes[1:]:
             largest = select(s >= largest, s, largest)

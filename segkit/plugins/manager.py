@@ -28,6 +28,7 @@ BUILTIN_PLUGINS = (
     "segkit.blocks.dense_block", "segkit.blocks.vgg_stage", "segkit.blocks.context_encoding", "segkit.blocks.aspp",
     "segkit.blocks.ppm", "segkit.blocks.jpu", "segkit.blocks.dense_aspp", "segkit.blocks.enet_initial",
     "segkit.blocks.enet_bottleneck", "segkit.blocks.esp", "segkit.blocks.cff", "segkit.blocks.se", "segkit.blocks.fcn",
+    "segkit.blocks.split_attention",
     # the shipped specs, datasets, metrics and losses, weight formats
     "segkit_specs", "segkit.data.plugin", "segkit.train.plugin", "segkit.weights.plugin",
 )

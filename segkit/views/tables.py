@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from segkit.analysis.report import Report, Row
+from segkit.core.field_docs import field_docs
 from segkit.lang.comments import param_docs
 from segkit.lang.composite import CompositeBlock
 
@@ -83,9 +84,10 @@ def block_fields(block) -> list[tuple[str, str, str, str]]:
         docs = param_docs(block.spec)
         return [(k, type(v).__name__, repr(v), docs[k]) for k, v in block.spec.params.items()]
     out = []
+    docs = field_docs(block.Params)
     for name, info in block.Params.model_fields.items():
         default = "required" if info.default is PydanticUndefined and info.default_factory is None else repr(info.default)
-        out.append((name, type_name(info.annotation), default, info.description or ""))
+        out.append((name, type_name(info.annotation), default, docs.get(name, "")))
     return out
 
 

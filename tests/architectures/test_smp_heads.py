@@ -1,4 +1,4 @@
-"""FPN, LinkNet, UNet++ and UPerNet against segmentation_models_pytorch, their reference
+"""U-Net, FPN, LinkNet, UNet++ and UPerNet against segmentation_models_pytorch, their reference
 implementation: equal parameter counts on the same ResNet encoder (smp's UPerNet adds a
 LayerNorm on each encoder feature that the paper has not; those are subtracted). Torch-free
 on segkit's side (``segkit.check``); skipped where smp is not installed."""
@@ -21,6 +21,9 @@ def smp_params(model, extra=()) -> int:
 
 # (spec, smp class, depth, input)
 CASES = [
+    ("unet_resnet34", "Unet", 34, "3x64x64"),
+    ("unet_resnet34", "Unet", 18, "3x64x64"),
+    ("unet_resnet34", "Unet", 50, "3x64x64"),
     ("fpn", "FPN", 34, "3x64x64"),
     ("fpn", "FPN", 18, "3x64x64"),
     ("linknet", "Linknet", 18, "3x64x64"),

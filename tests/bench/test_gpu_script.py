@@ -18,7 +18,8 @@ BENCH = ("fcn_resnet50 ...\n\n| case | pass | input | spec ms | reference ms | s
 TRAIN = ("unet_small.yaml: batch 8, crop 64x64, cuda, torch 2, 16 threads; 5 rounds x 5 steps\n"
          "Trainer.step 10.0 ms, hand-written 9.9 ms: ratio 1.010 (quartiles 1.000-1.020; target <= 1.03)\n"
          "data: 1.0 ms per batch at --workers 0 (10.0% of a step)\n"
-         "--amp: 5.0 ms vs 10.0 ms plain: ratio 0.500 (quartiles 0.490-0.510)\ntrain: exit 0\n")
+         "--amp: 5.0 ms vs 10.0 ms plain: ratio 0.500 (quartiles 0.490-0.510)\n"
+         "eval --amp: 2.0 ms vs 4.0 ms plain: ratio 0.500 (quartiles 0.490-0.510)\ntrain: exit 0\n")
 
 
 def test_without_cuda_it_says_so_and_exits_0():
@@ -34,7 +35,8 @@ def test_one_table_from_the_three_parts():
     assert "| 4 passed, 1 skipped |" in rows[2]
     assert rows[3].startswith("| fcn_resnet50 | forward")
     assert "| 10.0 | 9.9 | 1.010 | 1.000-1.020 |" in rows[4]
-    assert "--amp (200.0 steps/s) vs plain (100.0 steps/s)" in rows[5]
+    assert "Trainer --amp (200.0 steps/s) vs plain (100.0 steps/s)" in rows[5]
+    assert "eval --amp (500.0 batches/s) vs plain (250.0 batches/s) | eval |" in rows[6]
 
 
 def test_a_part_that_failed_shows_its_last_line():

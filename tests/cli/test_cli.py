@@ -206,11 +206,12 @@ def test_blocks_lists_every_issue_block_with_its_params():
 
 def test_blocks_aspp_documents_every_param():
     from segkit.blocks.aspp import ASPPParams
+    from segkit.core.field_docs import field_docs
 
     rows = table_rows(run("blocks", "aspp").stdout)
     assert list(rows) == list(ASPPParams.model_fields)
-    for name, field in ASPPParams.model_fields.items():
-        doc = " ".join(field.description.split())
+    for name, text in field_docs(ASPPParams).items():
+        doc = " ".join(text.split())
         assert doc and rows[name][3] == doc, (name, rows[name][3])
 
 

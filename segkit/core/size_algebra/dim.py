@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from segkit.core.size_algebra.sets import MAX_PERIOD, PeriodTooLarge, SizeSet, clip, first_q
+from segkit.core.size_algebra.sets import MAX_PERIOD, PeriodTooLarge, SizeSet, first_q
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,9 @@ class Dim:
         return self.refine(period), other.refine(period)
 
     def __add__(self, other) -> "Dim":
-        if not isinstance(other, (int, Dim)):
+        if isinstance(other, int) and not isinstance(other, bool):  # a constant shifts every b
+            return Dim(self.period, tuple((a, b + other) for a, b in self.terms), self.start)
+        if not isinstance(other, Dim):
             return NotImplemented
         a, b = self._pair(other)
         return Dim(a.period, tuple((x + u, y + v) for (x, y), (u, v) in zip(a.terms, b.terms)),
@@ -71,7 +73,7 @@ class Dim:
         return Dim(self.period, tuple((-a, -b) for a, b in self.terms), self.start)
 
     def __sub__(self, other) -> "Dim":
-        return self + (-lift(other))
+        return self + (-other if isinstance(other, int) else -lift(other))
 
     def __rsub__(self, other) -> "Dim":
         return lift(other) + (-self)
@@ -119,15 +121,15 @@ def lift(value) -> Dim:
 
 
 def nonnegative(d: Dim) -> SizeSet:
-    """The sizes where ``d >= 0``."""
+    """The sizes where ``d >= 0``: on each residue class one interval of q (or none)."""
     parts = []
     for r, (a, b) in enumerate(d.terms):
         q0 = first_q(r)
         if a > 0:
-            spans = [(-(b // a), None)]  # q >= ceil(-b / a)
+            lo, hi = max(-(b // a), q0), None  # q >= ceil(-b / a)
         elif a == 0:
-            spans = [(q0, None)] if b >= 0 else []
+            lo, hi = q0, (None if b >= 0 else q0 - 1)
         else:
-            spans = [(q0, b // -a)]  # q <= floor(b / -a)
-        parts.append(clip(spans, q0))
+            lo, hi = q0, b // -a  # q <= floor(b / -a)
+        parts.append(((lo, hi),) if hi is None or lo <= hi else ())
     return SizeSet.made(d.period, parts, d.start)

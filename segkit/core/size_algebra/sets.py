@@ -28,6 +28,10 @@ def first_q(r: int) -> int:
 
 
 def _normal(spans) -> Intervals:
+    spans = list(spans)
+    if len(spans) == 1:  # the common case: no sorting or merging to do
+        lo, hi = spans[0]
+        return () if hi is not None and hi < lo else ((lo, hi),)
     out: list[list] = []
     for lo, hi in sorted(spans, key=lambda span: span[0]):
         if hi is not None and hi < lo:
