@@ -92,14 +92,22 @@ def pad_channels(x: torch.Tensor, *, out: int) -> torch.Tensor:
 
 
 def crop(x: torch.Tensor, like: torch.Tensor | None = None, *, size=None) -> torch.Tensor:
-    """Center-crop ``x`` to ``like``'s spatial size, or to ``size`` (int or per dim)."""
+    """Center-crop ``x`` to ``like``'s spatial size, or to ``size`` (int or per dim).
+
+    Written as a negative ``F.pad`` (a fresh tensor, ONNX Pad) rather than a slice: the
+    view a slice gives is contiguous exactly when the crop removes nothing, and
+    torch.export, recording that, guards on it, so an ExportedProgram of FC-DenseNet
+    (whose crop removes one pixel at even sizes, none at odd) would take one parity.
+    """
     spatial = x.shape[2:]
     if like is not None:
         size = like.shape[2:]
     elif isinstance(size, int):
         size = (size,) * len(spatial)
-    index = [slice((n - s) // 2, (n - s) // 2 + s) for n, s in zip(spatial, size)]
-    return x[(slice(None), slice(None), *index)]
+    pads = []
+    for n, s in zip(reversed(spatial), reversed(size)):  # F.pad lists the last dim first
+        pads += [-((n - s) // 2), (n - s) // 2 - (n - s)]
+    return F.pad(x, pads)
 
 
 def select_outputs(outputs: dict, training: bool, *, inference: tuple):

@@ -113,6 +113,41 @@ def test_a_model_torch_export_specialises_is_refused_and_not_written(tmp_path):
     assert not (tmp_path / "m.pt2").exists()
 
 
+CROP_UP_SPEC = """segkit: 1
+name: crop-up
+inputs:
+  image: 3
+nodes:
+  down: {block: maxpool, from: image}
+  up: {block: transition_up, from: [down, image]}
+outputs:
+  out: up
+"""
+"""FC-DenseNet's up step: its crop removes one pixel at even sizes, none at odd."""
+UNPOOL_SPEC = """segkit: 1
+name: unpool
+inputs:
+  image: 3
+nodes:
+  pool: {block: maxpool, from: image, return_indices: true, ceil_mode: true}
+  up: {block: unpool, from: pool, indices: pool}
+outputs:
+  out: up
+"""
+"""The up step of SegNet, DeconvNet and ENet."""
+
+
+@pytest.mark.parametrize("spec", [CROP_UP_SPEC, UNPOOL_SPEC], ids=["crop", "unpool"])
+def test_crop_and_unpool_export_for_both_parities(spec, tmp_path):
+    """torch.export keeps the size of a crop (which may remove nothing) and of a
+    max-unpooling symbolic: the file runs at even and odd sizes."""
+    report = segkit.check(spec, input="3x16x16", train_heads=False)
+    model = segkit.build(spec, input="3x16x16", train_heads=False)
+    example = {"image": torch.randn(1, *report.graph.input_shapes["image"].as_tuple())}
+    result = export_model(model, example, "exported-program", tmp_path / "m.pt2", dynamic=report.accepted_sizes)
+    assert {s[0] % 2 for s in result.sizes} == {0, 1} and result.max_abs_diff < 1e-4
+
+
 def test_sizes_command():
     result = run("sizes", SPECS / "unet_small.yaml", "--near", "500x375")
     assert result.exit_code == 0, result.output
