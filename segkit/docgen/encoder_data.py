@@ -25,11 +25,14 @@ in another order."""
 TIMM = ("resnet18", "resnet34", "resnet50", "resnet101", "resnext50_32x4d", "seresnet50", "regnetx_032",
         "efficientnet_b0", "efficientnet_b2", "tf_efficientnet_b0", "tf_efficientnetv2_s", "mobilenetv2_100",
         "mobilenetv3_large_100", "mobilenetv4_conv_medium", "convnext_tiny", "densenet121", "vgg16_bn",
-        "xception65", "hrnet_w18", "resnest50d", "mobilenetv4_hybrid_medium")
-TORCHVISION = ("resnet50", "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "regnet_y_400mf")
+        "xception65", "hrnet_w18", "resnest50d", "convnextv2_tiny", "ghostnet_100", "mobilenetv4_hybrid_medium")
+TORCHVISION = ("resnet50", "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "regnet_y_400mf", "squeezenet1_1",
+               "shufflenet_v2_x1_0")
 SURVEY = tuple(f"timm:{n}" for n in TIMM) + tuple(f"torchvision:{n}" for n in TORCHVISION)
 """The sources of the table, in its order: the issue's survey list, plus ResNeSt (split
-attention, imported whole) and MobileNetV4-hybrid (refused: self-attention)."""
+attention, imported whole), ConvNeXt V2 (global response norm), GhostNet (channel
+slices), SqueezeNet (unpadded: nominal strides), and two refused: MobileNetV4-hybrid
+(self-attention) and ShuffleNet V2 (reads run-time sizes)."""
 
 
 class _Strict(BaseModel):

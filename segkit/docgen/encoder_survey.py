@@ -20,6 +20,7 @@ from segkit.docgen.encoder_data import DATA_FILE, INPUT, SURVEY, DataFile, Outpu
 from segkit.docgen.exactness import compare
 from segkit.errors import SegkitError
 from segkit.importer.sources import load_source
+from segkit.importer.strides import nominal_stride
 
 # torch, timm and torchvision are imported inside functions, so that importing docgen stays torch-free.
 
@@ -33,7 +34,7 @@ def measure(source: str) -> Row:
     except SegkitError as exc:
         return Row(source=source, refused=exc.format().splitlines()[0])
     report = check(imported.spec, INPUT)
-    outputs = tuple(Output(name=name, stride=size.spatial[0] // shape.spatial[0], channels=shape.channels)
+    outputs = tuple(Output(name=name, stride=nominal_stride(size.spatial, shape.spatial), channels=shape.channels)
                     for name, shape in report.outputs.items())
     return Row(source=source, params=report.params, macs=report.macs, outputs=outputs,
                sizes=report.describe_sizes(), max_abs_diff=diff, params_match=params_match)

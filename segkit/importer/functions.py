@@ -122,6 +122,14 @@ def split(ctx, node, name, args, kwargs):
     return Parts(ident, len(sizes))
 
 
+def _channel_slice(index) -> bool:
+    """Whether ``index`` is ``[:, a:b]``, optionally followed by ``:`` or ``...`` for the
+    other dims (GhostNet writes ``x[:, :n, :, :]``)."""
+    return isinstance(index, tuple) and len(index) >= 2 and index[0] == slice(None) \
+        and isinstance(index[1], slice) and index[1].step in (None, 1) \
+        and all(rest == slice(None) or rest is Ellipsis for rest in index[2:])
+
+
 def getitem(ctx, node, name, args, kwargs):
     """A part of a split, or a channel slice ``x[:, a:b]``."""
     source, index = args
@@ -130,8 +138,7 @@ def getitem(ctx, node, name, args, kwargs):
         return ctx.part(value, index % value.count)
     if isinstance(value, list) and isinstance(index, int):
         return value[index]
-    if isinstance(value, Feature) and not value.channels_last and isinstance(index, tuple) and len(index) == 2 \
-            and index[0] == slice(None) and isinstance(index[1], slice) and index[1].step in (None, 1):
+    if isinstance(value, Feature) and not value.channels_last and _channel_slice(index):
         channels = source.meta["tensor_meta"].shape[1]
         start, stop, _ = index[1].indices(channels)
         return ctx.emit(Slice, node.name, [value], start=start, stop=None if stop == channels else stop)

@@ -17,6 +17,7 @@ from segkit.importer.builder import SpecBuilder
 from segkit.importer.context import Context
 from segkit.importer.errors import refusal
 from segkit.importer.fuse import fuse_conv_bn_act
+from segkit.importer.strides import nominal_stride
 from segkit.importer.values import Const, Feature
 from segkit.ops.misc import Identity
 
@@ -35,12 +36,11 @@ class Imported:
 
 
 def output_names(shapes: list[tuple], size: tuple[int, ...]) -> list[str]:
-    """``c{log2 stride}`` when every output is a map at its own power-of-two stride, else ``out0``, ``out1``, ..."""
+    """``c{log2 stride}`` when every output is a map at its own power-of-two (nominal)
+    stride, else ``out0``, ``out1``, ..."""
     names = []
     for shape in shapes:
-        spatial = shape[2:]
-        strides = {n // s for n, s in zip(size, spatial) if s and n % s == 0}
-        stride = next(iter(strides)) if len(strides) == 1 and len(spatial) == len(size) else 0
+        stride = nominal_stride(size, tuple(shape[2:])) or 0
         names.append(f"c{stride.bit_length() - 1}" if stride and stride & (stride - 1) == 0 else None)
     if None in names or len(set(names)) != len(names):
         return [f"out{k}" for k in range(len(shapes))]

@@ -11,7 +11,7 @@ from segkit.blocks.split_attention import SplitAttention
 from segkit.importer.errors import refusal
 from segkit.importer.values import Feature
 from segkit.ops.activation import Act
-from segkit.ops.channel_norm import LN2d
+from segkit.ops.channel_norm import GRN, LN2d
 from segkit.ops.conv import Conv, ConvTranspose
 from segkit.ops.misc import Dropout
 from segkit.ops.norm import BN, GN
@@ -38,13 +38,15 @@ def own_state(module) -> dict:
 
 
 def _timm(*names: str) -> tuple:
-    """timm's layer classes ``names`` (from ``timm.layers`` and its pooling module); none without timm."""
+    """timm's layer classes ``names`` (from ``timm.layers`` and its pooling and GRN
+    modules), those this timm has; none without timm."""
     try:
         from timm import layers
-        from timm.layers import pool2d_same
+        from timm.layers import grn, pool2d_same
     except ImportError:  # timm is optional
         return ()
-    return tuple(getattr(layers, n, None) or getattr(pool2d_same, n) for n in names)
+    found = (next((getattr(m, n) for m in (layers, pool2d_same, grn) if hasattr(m, n)), None) for n in names)
+    return tuple(cls for cls in found if cls is not None)
 
 
 def _same_padding_classes() -> tuple:
@@ -61,7 +63,7 @@ def _overrides_understood() -> tuple:
 def whole_modules() -> tuple:
     """Module classes converted as a whole, onto one segkit block each (their forward
     reshapes by run-time sizes, which has no op-by-op form)."""
-    return _timm("SplitAttn")
+    return _timm("SplitAttn", "GlobalResponseNorm")
 
 
 ATTENTION = ("Attention", "Attention2d", "MultiQueryAttention2d", "MultiQueryAttentionV2", "AttentionRope",
@@ -185,6 +187,13 @@ def convert_adaptive(ctx, node, m, x: Feature) -> Feature:
     return adaptive(ctx, node, x, m.output_size, is_max, node.target)
 
 
+def convert_grn(ctx, node, m, x: Feature) -> Feature:
+    """timm's ``GlobalResponseNorm`` (ConvNeXt V2), in either layout: segkit's ``grn``."""
+    if (m.channel_dim == -1) != x.channels_last:
+        raise refusal(node, type(m).__name__, "global response norm over another layout than its input's")
+    return ctx.emit(GRN, node.target, [x], own_state(m), eps=m.eps)
+
+
 def convert_split_attention(ctx, node, m, x: Feature) -> Feature:
     """timm's ``SplitAttn`` (ResNeSt): segkit's ``split_attention``, whose module has
     timm's submodule names, so the state dict carries over as it is."""
@@ -275,7 +284,8 @@ CONVERTERS = [
       nn.AdaptiveMaxPool3d), convert_adaptive),
     ((nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d), convert_dropout),
     ((nn.Upsample,), convert_upsample),
-    (whole_modules(), convert_split_attention),
+    (_timm("SplitAttn"), convert_split_attention),
+    (_timm("GlobalResponseNorm"), convert_grn),
 ]
 """(module classes, converter) in the order they are tried."""
 

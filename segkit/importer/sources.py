@@ -10,6 +10,7 @@ import os
 import sys
 
 from segkit.errors import InputError, SourceLoc
+from segkit.importer.strides import nominal_stride
 from segkit.importer.timm_features import timm_features
 
 # torch (and timm, torchvision) is imported inside functions, so that the CLI, and so `segkit check`, stays torch-free.
@@ -126,16 +127,18 @@ def feature_maps(module, input_size: tuple[int, ...]):
         shape = shape_of(node)
         if node.op in ("placeholder", "output") or shape is None or len(shape) != 2 + len(input_size):
             continue
-        spatial = shape[2:]
-        if all(s == 1 for s in spatial) or any(n % s for n, s in zip(input_size, spatial)):
-            continue
-        strides = {n // s for n, s in zip(input_size, spatial)}
-        if len(strides) == 1 and strides != {1}:
-            stride = strides.pop()
+        spatial = tuple(shape[2:])
+        stride = None if all(s == 1 for s in spatial) else nominal_stride(input_size, spatial)
+        if stride is not None and stride > 1:
             last[stride] = node
             if node in cuts and (stride not in last_cut or depth[node] <= depth[last_cut[stride]]):
                 last_cut[stride] = node
     last.update(last_cut)
+    if not last:
+        raise InputError(f"{type(module).__name__} has no feature map at a stride of the input at "
+                         f"{'x'.join(map(str, input_size))}", SourceLoc("--input"),
+                         "a segmentation encoder downsamples its input; import a module that returns its maps "
+                         "(module.path:factory) or try a larger --input")
     graph = gm.graph
     output = next(n for n in graph.nodes if n.op == "output")
     graph.erase_node(output)

@@ -10,11 +10,14 @@ split attention, and self-attention, refused by name). Imports torch (and timm i
 present); only ``import_model`` imports it."""
 from __future__ import annotations
 
+import contextlib
+import io
+
 import torch
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
-from segkit.errors import SourceLoc
+from segkit.errors import InputError, SourceLoc
 from segkit.importer.errors import ImportRefusal
 from segkit.importer.modules import leaf_modules
 
@@ -62,9 +65,21 @@ def _refuse_hooks(module) -> None:
 
 
 def propagate(gm: torch.fx.GraphModule, example: torch.Tensor) -> None:
-    """Record every node's example tensor shape in ``node.meta["tensor_meta"]``."""
-    with torch.no_grad():
-        ShapeProp(gm).propagate(example)
+    """Record every node's example tensor shape in ``node.meta["tensor_meta"]``. A model
+    that does not run at the example's size (too small for its kernels, other input
+    channels) is an input error naming the fx node and the cause."""
+    printed = io.StringIO()  # ShapeProp prints the traceback of a failing node before raising
+    try:
+        with torch.no_grad(), contextlib.redirect_stderr(printed):
+            ShapeProp(gm).propagate(example)
+    except RuntimeError as error:
+        cause = error.__cause__ or error
+        failed = next((n.name for n in gm.graph.nodes if f"node=%{n.name} " in str(error)), None)
+        where = f" at fx node '{failed}'" if failed else ""
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        size = "x".join(str(n) for n in example.shape[1:])
+        raise InputError(f"the model does not run on an input of {size}{where}: {first}", SourceLoc("--input"),
+                         "give --input a size (and channels) the model takes, e.g. 3x224x224") from error
 
 
 def shape_of(node) -> tuple[int, ...] | None:

@@ -42,3 +42,18 @@ class TwoBranches(torch.nn.Module):
 
 def test_a_step_of_the_models_own_forward_that_is_a_cut_wins():
     assert channels(feature_maps(TwoBranches().eval(), (64, 64))) == [11, 7]
+
+
+def test_unpadded_networks_take_the_nominal_stride():
+    """SqueezeNet's unpadded convs and ceil-mode pools give 31, 15, 7, 3 at 64x64: the
+    maps at strides 2, 4, 8 and 16 (not refused for not dividing the input)."""
+    gm = feature_maps(torchvision.models.squeezenet1_1().eval(), (64, 64))
+    out = gm(torch.randn(1, 3, 64, 64))
+    assert [o.shape[-1] for o in out] == [31, 15, 7, 3]
+
+
+def test_a_model_without_a_downsampled_map_is_an_input_error():
+    from segkit.errors import InputError
+
+    with pytest.raises(InputError, match="no feature map at a stride"):
+        feature_maps(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1)).eval(), (16, 16))
