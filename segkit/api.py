@@ -200,9 +200,9 @@ def export(spec, path, *, format: str | None = None, input=None, dynamic: bool =
     spec = load_spec(spec, registry)
     report = check(spec, input, registry, train_heads=False, **params)
     graph = report.graph
-    warnings = check_export(graph, fmt, opset)
-    if dynamic:
+    if dynamic:  # first: its reasons (and fixes) are about every size, the plain lint's about the example's
         check_dynamic(graph, fmt)
+    warnings = check_export(graph, fmt, opset)
 
     import torch
 

@@ -180,7 +180,8 @@ def test_every_shipped_spec_exports_dynamically_or_is_refused(name, fmt, tmp_pat
         print(VERDICT, json.dumps(verdict))
         assert not path.exists()
         assert issues and fmt == "onnx" and REFUSED_ONNX.get(name) in verdict["nodes"], exc.format()
-        assert all(i.hint and i.loc.line for i in issues), exc.format()  # the node, the reason, the fix
+        assert exc.hint or all(i.hint for i in issues), exc.format()  # the fix: per node, or for the export
+        assert all(i.loc.line for i in issues), exc.format()  # the node, located, with its reason
         return
     verdict.update(rule=result.rule, sizes=result.sizes, runtime_guards=result.runtime_guards)
     print(VERDICT, json.dumps(verdict))
